@@ -1,0 +1,516 @@
+//! Expansion: the `Ir` into Rust items, one function per item.
+//!
+//! Generated code names the runtime only through `::gaplic::__private`, so
+//! a user crate needs nothing but `gaplic` in its `Cargo.toml`.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Fields, Ident, Visibility};
+
+use crate::lower::Ir;
+
+/// Where generated code finds the runtime.
+pub fn private() -> TokenStream {
+    quote!(::gaplic::__private)
+}
+
+/// Every item of a checked gclass.
+pub fn expand(ir: &Ir) -> TokenStream {
+    let gclass = &ir.item.ident;
+    let vis = &ir.item.vis;
+    let events: Vec<(Ident, String)> = ir
+        .events
+        .iter()
+        .map(|e| (e.name.clone(), e.doc.clone()))
+        .collect();
+    let states: Vec<(Ident, String)> = ir
+        .states
+        .iter()
+        .map(|s| (s.name.clone(), s.doc.clone()))
+        .collect();
+    let item = struct_item(ir);
+    let event_enum = symbol_enum(gclass, vis, &ir.event_enum, "event", &events);
+    let state_enum = symbol_enum(gclass, vis, &ir.state_enum, "state", &states);
+    let gclass_impl = gclass_impl(ir);
+    quote! {
+        #item
+        #event_enum
+        #state_enum
+        #gclass_impl
+    }
+}
+
+/// The user's struct, its docs followed by the gclass's tables.
+fn struct_item(ir: &Ir) -> TokenStream {
+    let item = &ir.item;
+    let docs = tables_doc(ir)
+        .into_iter()
+        .map(|line| quote!(#[doc = #line]));
+    quote! {
+        #(#docs)*
+        #item
+    }
+}
+
+/// A `<Gclass>Event` or `<Gclass>State` enum and its `Symbol` impl.
+pub fn symbol_enum(
+    gclass: &Ident,
+    vis: &Visibility,
+    name: &Ident,
+    what: &str,
+    variants: &[(Ident, String)],
+) -> TokenStream {
+    let private = private();
+    let enum_doc = format!("The {what}s of [`{gclass}`], in declaration order.");
+    let docs = variants.iter().map(|(variant, doc)| {
+        if doc.is_empty() {
+            format!("The {what} `{variant}` of [`{gclass}`].")
+        } else {
+            doc.clone()
+        }
+    });
+    let idents: Vec<&Ident> = variants.iter().map(|(v, _)| v).collect();
+    let texts: Vec<String> = idents.iter().map(ToString::to_string).collect();
+    let indices = 0..variants.len();
+    quote! {
+        #[doc = #enum_doc]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[allow(non_camel_case_types)]
+        #vis enum #name {
+            #(
+                #[doc = #docs]
+                #idents,
+            )*
+        }
+
+        impl #private::Symbol for #name {
+            const ALL: &'static [Self] = &[#(Self::#idents),*];
+
+            #[inline]
+            fn name(self) -> &'static str {
+                match self {
+                    #(Self::#idents => #texts,)*
+                }
+            }
+
+            #[inline]
+            fn index(self) -> usize {
+                match self {
+                    #(Self::#idents => #indices,)*
+                }
+            }
+
+            fn from_name(name: &str) -> ::core::option::Option<Self> {
+                match name {
+                    #(#texts => ::core::option::Option::Some(Self::#idents),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    }
+}
+
+/// `impl Gclass for <Gclass>`.
+fn gclass_impl(ir: &Ir) -> TokenStream {
+    let private = private();
+    let gclass = &ir.item.ident;
+    let event_enum = &ir.event_enum;
+    let state_enum = &ir.state_enum;
+    let initial = &ir.states[0].name;
+    let meta = meta(ir);
+    let hooks = hooks(ir);
+    let create = create_fn(ir);
+    let dispatch = dispatch_fn(ir);
+    quote! {
+        impl #private::Gclass for #gclass {
+            type Event = #event_enum;
+            type State = #state_enum;
+
+            const META: &'static #private::GclassMeta = &#meta;
+            const INITIAL_STATE: #state_enum = #state_enum::#initial;
+            const HOOKS: #private::Hooks<Self> = #hooks;
+
+            #create
+
+            #dispatch
+        }
+    }
+}
+
+/// The `GclassMeta` value.
+fn meta(ir: &Ir) -> TokenStream {
+    let private = private();
+    let name = ir.item.ident.to_string();
+    let doc = &ir.doc;
+    let events = ir.events.iter().map(|e| {
+        let name = e.name.to_string();
+        let doc = &e.doc;
+        let (input, output, top, bottom) = (e.input, e.output, e.top, e.bottom);
+        let params = e.params.iter().map(|p| {
+            let key = p.name.to_string();
+            let ty = &p.ty;
+            let ty_text = type_text(ty);
+            let check = quote_spanned!(ty.span()=> #private::Kw::check::<#ty>);
+            quote!(#private::ParamMeta { name: #key, ty: #ty_text, check: #check })
+        });
+        quote! {
+            #private::EventMeta {
+                name: #name,
+                doc: #doc,
+                input: #input,
+                output: #output,
+                top: #top,
+                bottom: #bottom,
+                params: &[#(#params),*],
+            }
+        }
+    });
+    let states = ir.states.iter().map(|s| {
+        let name = s.name.to_string();
+        let doc = &s.doc;
+        quote!(#private::StateMeta { name: #name, doc: #doc })
+    });
+    let rows = ir.rows.iter().map(|row| {
+        let state = ir.states[row.state].name.to_string();
+        let event = ir.events[row.event].name.to_string();
+        let action = option_text(row.cell.action.map(|a| ir.actions[a].to_string()));
+        let next = option_text(row.cell.next.map(|n| ir.states[n].name.to_string()));
+        quote!(#private::RowMeta { state: #state, event: #event, action: #action, next: #next })
+    });
+    let attrs = ir.attrs.iter().map(|a| {
+        let name = a.name.to_string();
+        let ty = type_text(&a.ty);
+        let default = a
+            .default
+            .as_ref()
+            .map_or_else(|| "Default::default()".to_owned(), type_text);
+        let doc = &a.doc;
+        quote!(#private::AttrMeta { name: #name, ty: #ty, default: #default, doc: #doc })
+    });
+    quote! {
+        #private::GclassMeta {
+            name: #name,
+            doc: #doc,
+            events: &[#(#events),*],
+            states: &[#(#states),*],
+            rows: &[#(#rows),*],
+            attrs: &[#(#attrs),*],
+        }
+    }
+}
+
+fn option_text(text: Option<String>) -> TokenStream {
+    match text {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The `Hooks` value; each hook is a path to the user's method, spanned on
+/// its name so a missing method or a wrong signature is reported there.
+fn hooks(ir: &Ir) -> TokenStream {
+    let private = private();
+    let gclass = &ir.item.ident;
+    let hook = |hook: &Option<Ident>| match hook {
+        Some(name) => quote_spanned!(name.span()=> ::core::option::Option::Some(#gclass::#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let start_up = hook(&ir.start_up);
+    let go_out = hook(&ir.go_out);
+    quote!(#private::Hooks { start_up: #start_up, go_out: #go_out })
+}
+
+/// `create`: attrs from the keywords or their defaults, other fields from
+/// `Default`.
+fn create_fn(ir: &Ir) -> TokenStream {
+    let private = private();
+    let gclass = ir.item.ident.to_string();
+    let body = match &ir.item.fields {
+        Fields::Named(fields) => {
+            let inits = fields.named.iter().map(|field| {
+                let name = field.ident.as_ref().expect("named field");
+                let init = match ir.attrs.iter().find(|a| a.name == *name) {
+                    Some(attr) => {
+                        let ty = &attr.ty;
+                        let key = name.to_string();
+                        let read =
+                            quote_spanned!(ty.span()=> #private::attr::<#ty>(kw, #gclass, #key)?);
+                        let default = attr_default(attr);
+                        quote! {
+                            match #read {
+                                ::core::option::Option::Some(value) => value,
+                                ::core::option::Option::None => #default,
+                            }
+                        }
+                    }
+                    None => default_of(&field.ty),
+                };
+                quote!(#name: #init)
+            });
+            quote!(Self { #(#inits),* })
+        }
+        Fields::Unnamed(fields) => {
+            let inits = fields.unnamed.iter().map(|f| default_of(&f.ty));
+            quote!(Self(#(#inits),*))
+        }
+        Fields::Unit => quote!(Self),
+    };
+    quote! {
+        fn create(kw: &#private::Kw) -> ::core::result::Result<Self, #private::GobjError> {
+            #private::check_attr_names(kw, <Self as #private::Gclass>::META)?;
+            ::core::result::Result::Ok(#body)
+        }
+    }
+}
+
+/// `Default::default()`, spanned on the field's type.
+fn default_of(ty: &syn::Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as ::core::default::Default>::default())
+}
+
+/// An attr's default value, typed as the attr and spanned on the default,
+/// so a default of the wrong type is reported there.
+fn attr_default(attr: &crate::parse::AttrField) -> TokenStream {
+    let ty = &attr.ty;
+    match &attr.default {
+        None => default_of(ty),
+        Some(default) => {
+            let value = match default {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(_),
+                    ..
+                }) if !matches!(ty, syn::Type::Reference(_)) => {
+                    quote_spanned!(default.span()=> ::core::convert::From::from(#default))
+                }
+                _ => default.to_token_stream(),
+            };
+            quote_spanned!(default.span()=> {
+                let default: #ty = #value;
+                default
+            })
+        }
+    }
+}
+
+/// `dispatch`: a `match` on the state, then on the event; each arm stores
+/// the next state and calls the action.
+fn dispatch_fn(ir: &Ir) -> TokenStream {
+    let private = private();
+    let gclass = &ir.item.ident;
+    let event_enum = &ir.event_enum;
+    let state_enum = &ir.state_enum;
+    let action_consts: Vec<Ident> = ir
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, action)| {
+            let upper = action.to_string().to_uppercase();
+            let taken = ir.actions[..i]
+                .iter()
+                .any(|a| a.to_string().to_uppercase() == upper);
+            if taken {
+                format_ident!("{}_{}", upper, i, span = action.span())
+            } else {
+                Ident::new(&upper, action.span())
+            }
+        })
+        .collect();
+    let checks = ir
+        .actions
+        .iter()
+        .zip(&action_consts)
+        .map(|(action, konst)| {
+            quote_spanned! {action.span()=>
+                const #konst: #private::Action<#gclass> = #gclass::#action;
+            }
+        });
+    let state_arms = ir.states.iter().enumerate().map(|(s, state)| {
+        let state_name = &state.name;
+        let cells = &ir.cells[s];
+        let event_arms = cells.iter().enumerate().filter_map(|(e, cell)| {
+            let cell = (*cell)?;
+            let event_name = &ir.events[e].name;
+            let next = cell.next.map(|n| {
+                let next = &ir.states[n].name;
+                quote!(cx.set_new_state(#state_enum::#next);)
+            });
+            let call = match cell.action {
+                Some(a) => {
+                    let konst = &action_consts[a];
+                    quote!(#konst(self, cx, ev))
+                }
+                None => quote!(::core::result::Result::Ok(#private::Value::Null)),
+            };
+            Some(quote! {
+                #event_enum::#event_name => {
+                    #next
+                    #call
+                }
+            })
+        });
+        let refuse = cells
+            .iter()
+            .any(Option::is_none)
+            .then(|| quote!(_ => ::core::result::Result::Err(cx.not_accepted(event)),));
+        quote! {
+            #state_enum::#state_name => match event {
+                #(#event_arms)*
+                #refuse
+            },
+        }
+    });
+    quote! {
+        #[inline(always)]
+        fn dispatch(
+            &mut self,
+            cx: &mut #private::Cx<'_, Self>,
+            event: #event_enum,
+            ev: &#private::Event,
+        ) -> #private::Ret {
+            // The actions, each checked against the action signature here.
+            #(#checks)*
+            match cx.state() {
+                #(#state_arms)*
+            }
+        }
+    }
+}
+
+/// The struct's generated documentation: events, states, machine, attrs.
+fn tables_doc(ir: &Ir) -> Vec<String> {
+    let mut lines = Vec::new();
+    let first_line = |doc: &str| escape(doc.lines().next().unwrap_or(""));
+    if !ir.doc.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push("# Events".into());
+    lines.push(String::new());
+    lines.push("| event | direction | side | payload | description |".into());
+    lines.push("|---|---|---|---|---|".into());
+    for e in &ir.events {
+        let direction = match (e.input, e.output) {
+            (true, true) => "input, output",
+            (true, false) => "input",
+            _ => "output",
+        };
+        let side = if e.top {
+            "top"
+        } else if e.bottom {
+            "bottom"
+        } else {
+            ""
+        };
+        let payload: Vec<String> = e
+            .params
+            .iter()
+            .map(|p| format!("`{}: {}`", p.name, escape(&type_text(&p.ty))))
+            .collect();
+        lines.push(format!(
+            "| `{}` | {direction} | {side} | {} | {} |",
+            e.name,
+            payload.join(", "),
+            first_line(&e.doc)
+        ));
+    }
+    lines.push(String::new());
+    lines.push("# States".into());
+    lines.push(String::new());
+    lines.push("| state | description |".into());
+    lines.push("|---|---|".into());
+    for (i, s) in ir.states.iter().enumerate() {
+        let initial = if i == 0 { " (initial)" } else { "" };
+        lines.push(format!(
+            "| `{}`{initial} | {} |",
+            s.name,
+            first_line(&s.doc)
+        ));
+    }
+    lines.push(String::new());
+    lines.push("# Machine".into());
+    lines.push(String::new());
+    lines.push("| state | event | action | next state |".into());
+    lines.push("|---|---|---|---|".into());
+    for row in &ir.rows {
+        let action = row
+            .cell
+            .action
+            .map_or_else(|| "-".to_owned(), |a| format!("`{}`", ir.actions[a]));
+        let next = row.cell.next.map_or_else(
+            || "(stays)".to_owned(),
+            |n| format!("`{}`", ir.states[n].name),
+        );
+        lines.push(format!(
+            "| `{}` | `{}` | {action} | {next} |",
+            ir.states[row.state].name, ir.events[row.event].name
+        ));
+    }
+    if !ir.attrs.is_empty() {
+        lines.push(String::new());
+        lines.push("# Attrs".into());
+        lines.push(String::new());
+        lines.push("| attr | type | default | description |".into());
+        lines.push("|---|---|---|---|".into());
+        for a in &ir.attrs {
+            let default = a.default.as_ref().map_or_else(
+                || "`Default::default()`".to_owned(),
+                |d| format!("`{}`", escape(&type_text(d))),
+            );
+            lines.push(format!(
+                "| `{}` | `{}` | {default} | {} |",
+                a.name,
+                escape(&type_text(&a.ty)),
+                first_line(&a.doc)
+            ));
+        }
+    }
+    lines
+}
+
+/// Makes `text` safe inside a Markdown table cell.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// Tokens as a person would write them: `Option<u64>`, not `Option < u64 >`.
+pub fn type_text(tokens: &impl ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut prev = ' ';
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied().unwrap_or(' ');
+        let macro_bang = next == '!' && chars.get(i + 2) != Some(&'=');
+        let glue = c == ' '
+            && (matches!(prev, '<' | '&' | ':' | '(' | '[' | '\'' | '!' | '.')
+                || matches!(
+                    next,
+                    '<' | '>' | ',' | ':' | ')' | ']' | '(' | '?' | ';' | '.'
+                )
+                || macro_bang);
+        if !glue {
+            out.push(c);
+        }
+        prev = c;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_text_reads_like_source() {
+        let ty: syn::Type = syn::parse_quote!(Option<Vec<u8>>);
+        assert_eq!(type_text(&ty), "Option<Vec<u8>>");
+        let ty: syn::Type = syn::parse_quote!(&'static str);
+        assert_eq!(type_text(&ty), "&'static str");
+        let ty: syn::Type = syn::parse_quote!(std::collections::HashMap<String, u8>);
+        assert_eq!(type_text(&ty), "std::collections::HashMap<String, u8>");
+        let e: syn::Expr = syn::parse_quote!(String::from("ls"));
+        assert_eq!(type_text(&e), "String::from(\"ls\")");
+        let e: syn::Expr = syn::parse_quote!(vec![1, 2]);
+        assert_eq!(type_text(&e), "vec![1, 2]");
+    }
+}
