@@ -446,13 +446,13 @@ impl<G: Gclass> Machine<G> {
     }
 }
 
-impl<G: Gclass + Debug> Debug for Machine<G> {
+impl<G: Gclass> Debug for Machine<G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Machine")
             .field("gclass", &G::META.name)
             .field("name", &self.name)
             .field("state", &self.state.name())
-            .field("gobj", &self.gobj)
-            .finish()
+            .field("trace", &self.trace)
+            .finish_non_exhaustive()
     }
 }
