@@ -10,9 +10,9 @@ use syn::{Fields, Ident, Visibility};
 
 use crate::lower::Ir;
 
-/// Where generated code finds the runtime.
-pub fn private() -> TokenStream {
-    quote!(::gaplic::__private)
+/// Where generated code finds the runtime: `<root>::__private`.
+pub fn private(root: &syn::Path) -> TokenStream {
+    quote!(#root::__private)
 }
 
 /// Every item of a checked gclass.
@@ -30,8 +30,8 @@ pub fn expand(ir: &Ir) -> TokenStream {
         .map(|s| (s.name.clone(), s.doc.clone()))
         .collect();
     let item = struct_item(ir);
-    let event_enum = symbol_enum(gclass, vis, &ir.event_enum, "event", &events);
-    let state_enum = symbol_enum(gclass, vis, &ir.state_enum, "state", &states);
+    let event_enum = symbol_enum(&ir.private, gclass, vis, &ir.event_enum, "event", &events);
+    let state_enum = symbol_enum(&ir.private, gclass, vis, &ir.state_enum, "state", &states);
     let gclass_impl = gclass_impl(ir);
     quote! {
         #item
@@ -55,13 +55,13 @@ fn struct_item(ir: &Ir) -> TokenStream {
 
 /// A `<Gclass>Event` or `<Gclass>State` enum and its `Symbol` impl.
 pub fn symbol_enum(
+    private: &TokenStream,
     gclass: &Ident,
     vis: &Visibility,
     name: &Ident,
     what: &str,
     variants: &[(Ident, String)],
 ) -> TokenStream {
-    let private = private();
     let enum_doc = format!("The {what}s of [`{gclass}`], in declaration order.");
     let docs = variants.iter().map(|(variant, doc)| {
         if doc.is_empty() {
@@ -113,7 +113,7 @@ pub fn symbol_enum(
 
 /// `impl Gclass for <Gclass>`.
 fn gclass_impl(ir: &Ir) -> TokenStream {
-    let private = private();
+    let private = &ir.private;
     let gclass = &ir.item.ident;
     let event_enum = &ir.event_enum;
     let state_enum = &ir.state_enum;
@@ -140,7 +140,7 @@ fn gclass_impl(ir: &Ir) -> TokenStream {
 
 /// The `GclassMeta` value.
 fn meta(ir: &Ir) -> TokenStream {
-    let private = private();
+    let private = &ir.private;
     let name = ir.item.ident.to_string();
     let doc = &ir.doc;
     let events = ir.events.iter().map(|e| {
@@ -210,7 +210,7 @@ fn option_text(text: Option<String>) -> TokenStream {
 /// The `Hooks` value; each hook is a path to the user's method, spanned on
 /// its name so a missing method or a wrong signature is reported there.
 fn hooks(ir: &Ir) -> TokenStream {
-    let private = private();
+    let private = &ir.private;
     let gclass = &ir.item.ident;
     let hook = |hook: &Option<Ident>| match hook {
         Some(name) => quote_spanned!(name.span()=> ::core::option::Option::Some(#gclass::#name)),
@@ -224,7 +224,7 @@ fn hooks(ir: &Ir) -> TokenStream {
 /// `create`: attrs from the keywords or their defaults, other fields from
 /// `Default`.
 fn create_fn(ir: &Ir) -> TokenStream {
-    let private = private();
+    let private = &ir.private;
     let gclass = ir.item.ident.to_string();
     let body = match &ir.item.fields {
         Fields::Named(fields) => {
@@ -296,7 +296,7 @@ fn attr_default(attr: &crate::parse::AttrField) -> TokenStream {
 /// `dispatch`: a `match` on the state, then on the event; each arm stores
 /// the next state and calls the action.
 fn dispatch_fn(ir: &Ir) -> TokenStream {
-    let private = private();
+    let private = &ir.private;
     let gclass = &ir.item.ident;
     let event_enum = &ir.event_enum;
     let state_enum = &ir.state_enum;

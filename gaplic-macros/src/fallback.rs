@@ -22,9 +22,9 @@ pub fn fallback(input: &Input) -> TokenStream {
     let states = unique(tables.states.iter().map(|s| &s.name));
     let event_enum = format_ident!("{}Event", gclass);
     let state_enum = format_ident!("{}State", gclass);
-    let private = private();
-    let events_tokens = symbol_enum(gclass, vis, &event_enum, "event", &events);
-    let states_tokens = symbol_enum(gclass, vis, &state_enum, "state", &states);
+    let private = private(&input.root);
+    let events_tokens = symbol_enum(&private, gclass, vis, &event_enum, "event", &events);
+    let states_tokens = symbol_enum(&private, gclass, vis, &state_enum, "state", &states);
     let (state_ty, initial) = match states.first() {
         Some((first, _)) => (quote!(#state_enum), quote!(#state_enum::#first)),
         None => (

@@ -8,6 +8,8 @@ use crate::parse::{AttrField, Input, Param, doc_of};
 
 /// A checked gclass, ready to generate.
 pub struct Ir {
+    /// The path generated code reaches the runtime through.
+    pub private: proc_macro2::TokenStream,
     /// The struct, `#[attr]` markers removed.
     pub item: ItemStruct,
     /// The struct's doc comment.
@@ -116,6 +118,7 @@ pub fn lower(input: &Input) -> Ir {
     }
     let hook = |wanted: &str| tables.hooks.iter().find(|h| *h == wanted).cloned();
     Ir {
+        private: crate::expand::private(&input.root),
         item: input.item.clone(),
         doc: doc_of(&input.item.attrs),
         event_enum: Ident::new(&format!("{name}Event"), name.span()),

@@ -11,8 +11,12 @@ use syn::{Attribute, Expr, Ident, ItemStruct, Token, Type, braced};
 
 /// The whole invocation: the struct, then the sections in any order.
 pub struct Input {
-    /// The struct as written, minus the `#[attr]` attributes of its fields.
+    /// The struct as written, minus the `#[attr]` attributes of its fields
+    /// and its own `#[gobj(...)]`.
     pub item: ItemStruct,
+    /// The path of the crate that holds the runtime: `::gaplic` unless
+    /// `#[gobj(crate = "...")]` says otherwise.
+    pub root: syn::Path,
     /// The fields marked `#[attr]`, in order.
     pub attrs: Vec<AttrField>,
     /// `#[attr]` options that were not understood, reported by `check`.
@@ -94,6 +98,13 @@ impl Parse for Input {
         let mut item: ItemStruct = input.parse()?;
         let mut attrs = Vec::new();
         let mut attr_errors = Vec::new();
+        let mut root = syn::parse_quote!(::gaplic);
+        for options in item.attrs.iter().filter(|a| a.path().is_ident("gobj")) {
+            if let Some(path) = parse_gobj_options(options, &mut attr_errors) {
+                root = path;
+            }
+        }
+        item.attrs.retain(|a| !a.path().is_ident("gobj"));
         for field in item.fields.iter_mut() {
             let Some(at) = field.attrs.iter().position(|a| a.path().is_ident("attr")) else {
                 continue;
@@ -127,6 +138,7 @@ impl Parse for Input {
         }
         Ok(Input {
             item,
+            root,
             attrs,
             attr_errors,
             sections,
@@ -171,6 +183,29 @@ fn parse_attr_options(marker: &Attribute, errors: &mut Vec<syn::Error>) -> Optio
         errors.push(error);
     }
     default
+}
+
+/// Reads `#[gobj(crate = "path")]`, which names the crate generated code
+/// reaches the runtime through (for gclasses declared inside the runtime
+/// itself, or behind a re-export).
+fn parse_gobj_options(options: &Attribute, errors: &mut Vec<syn::Error>) -> Option<syn::Path> {
+    let mut root = None;
+    let parsed = options.parse_nested_meta(|meta| {
+        if meta.path.is_ident("crate") {
+            let text: syn::LitStr = meta.value()?.parse()?;
+            root = Some(text.parse()?);
+        } else {
+            errors.push(meta.error("unknown `#[gobj]` option; the option is `crate = \"path\"`"));
+            if meta.input.peek(Token![=]) {
+                let _: Expr = meta.value()?.parse()?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = parsed {
+        errors.push(error);
+    }
+    root
 }
 
 impl Parse for Section {
