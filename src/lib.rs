@@ -31,7 +31,7 @@ pub mod prelude {
 pub mod __private {
     pub use gaplic_runtime::support::{Unchecked, attr, check_attr_names};
     pub use gaplic_runtime::{
-        Action, AttrMeta, Cx, Event, EventMeta, Gclass, GclassMeta, GobjError, Hooks, Kw,
-        ParamMeta, Ret, RowMeta, StateMeta, Symbol, Value,
+        Action, AttrMeta, Cx, Event, EventMeta, Gclass, GclassMeta, GoOut, GobjError, Hooks, Kw,
+        ParamMeta, Ret, RowMeta, StartUp, StateMeta, Symbol, Value,
     };
 }

@@ -18,6 +18,11 @@ pub struct Tables<'a> {
     pub machine: &'a [MachineEntry],
     pub hooks: &'a [Ident],
     pub states_keyword: Option<&'a Ident>,
+    /// Which sections were given: a rule that compares two tables is
+    /// skipped when one of them is missing, which is reported once already.
+    pub has_events: bool,
+    pub has_states: bool,
+    pub has_machine: bool,
 }
 
 impl<'a> Tables<'a> {
@@ -28,6 +33,9 @@ impl<'a> Tables<'a> {
             machine: &[],
             hooks: &[],
             states_keyword: None,
+            has_events: false,
+            has_states: false,
+            has_machine: false,
         };
         let mut seen = HashSet::new();
         for section in &input.sections {
@@ -35,12 +43,19 @@ impl<'a> Tables<'a> {
                 continue;
             }
             match section {
-                Section::Events(_, e) => tables.events = e,
+                Section::Events(_, e) => {
+                    tables.events = e;
+                    tables.has_events = true;
+                }
                 Section::States(k, s) => {
                     tables.states = s;
                     tables.states_keyword = Some(k);
+                    tables.has_states = true;
                 }
-                Section::Machine(_, m) => tables.machine = m,
+                Section::Machine(_, m) => {
+                    tables.machine = m;
+                    tables.has_machine = true;
+                }
                 Section::Hooks(_, h) => tables.hooks = h,
             }
         }
@@ -190,6 +205,14 @@ fn check_event_params(cx: &Ctxt, events: &[EventDecl]) {
 /// (GinsFSM: "machine key not in state_list"); two entries for one state
 /// would split its rows.
 fn check_machine_states_declared(cx: &Ctxt, tables: &Tables) {
+    check_unique_names(
+        cx,
+        "machine entry for state",
+        tables.machine.iter().map(|e| &e.state),
+    );
+    if !tables.has_states {
+        return;
+    }
     let declared: HashSet<String> = tables.states.iter().map(|s| s.name.to_string()).collect();
     for entry in tables.machine {
         if !declared.contains(&entry.state.to_string()) {
@@ -199,17 +222,12 @@ fn check_machine_states_declared(cx: &Ctxt, tables: &Tables) {
             );
         }
     }
-    check_unique_names(
-        cx,
-        "machine entry for state",
-        tables.machine.iter().map(|e| &e.state),
-    );
 }
 
 /// Why: a state without an entry is most likely a forgotten one; an entry
 /// with no rows says "accepts nothing" on purpose.
 fn check_states_have_machine_entries(cx: &Ctxt, tables: &Tables) {
-    if tables.machine.is_empty() && tables.states.is_empty() {
+    if !tables.has_machine {
         return;
     }
     let entries: HashSet<String> = tables.machine.iter().map(|e| e.state.to_string()).collect();
@@ -241,6 +259,7 @@ fn check_rows(cx: &Ctxt, tables: &Tables) {
         );
         for row in &entry.rows {
             match events.get(&row.event.to_string()) {
+                None if !tables.has_events => {}
                 None => cx.error(
                     &row.event,
                     format!("event `{}` is not in the `events` list", row.event),
@@ -252,6 +271,7 @@ fn check_rows(cx: &Ctxt, tables: &Tables) {
                 Some(_) => {}
             }
             if let Some(next) = &row.next
+                && tables.has_states
                 && !states.contains(&next.to_string())
             {
                 cx.error(
@@ -266,6 +286,9 @@ fn check_rows(cx: &Ctxt, tables: &Tables) {
 /// Why: an input event no state accepts can only ever be refused; it is a
 /// forgotten row or should be declared `output` (GinsFSM checks this too).
 fn check_input_events_accepted(cx: &Ctxt, tables: &Tables) {
+    if !tables.has_machine || tables.states.is_empty() {
+        return;
+    }
     let used: HashSet<String> = tables
         .machine
         .iter()

@@ -207,17 +207,24 @@ fn option_text(text: Option<String>) -> TokenStream {
     }
 }
 
-/// The `Hooks` value; each hook is a path to the user's method, spanned on
-/// its name so a missing method or a wrong signature is reported there.
+/// The `Hooks` value; each hook is checked against its signature by a
+/// typed constant spanned on its name, so a missing method or a wrong
+/// signature is reported there.
 fn hooks(ir: &Ir) -> TokenStream {
     let private = &ir.private;
-    let gclass = &ir.item.ident;
-    let hook = |hook: &Option<Ident>| match hook {
-        Some(name) => quote_spanned!(name.span()=> ::core::option::Option::Some(#gclass::#name)),
+    let hook = |hook: &Option<Ident>, signature: TokenStream| match hook {
+        Some(name) => {
+            let gclass = Ident::new(&ir.item.ident.to_string(), name.span());
+            let konst = Ident::new(&name.to_string().to_uppercase(), name.span());
+            quote_spanned! {name.span()=> {
+                const #konst: #private::#signature<#gclass> = #gclass::#name;
+                ::core::option::Option::Some(#konst)
+            }}
+        }
         None => quote!(::core::option::Option::None),
     };
-    let start_up = hook(&ir.start_up);
-    let go_out = hook(&ir.go_out);
+    let start_up = hook(&ir.start_up, quote!(StartUp));
+    let go_out = hook(&ir.go_out, quote!(GoOut));
     quote!(#private::Hooks { start_up: #start_up, go_out: #go_out })
 }
 
@@ -321,6 +328,9 @@ fn dispatch_fn(ir: &Ir) -> TokenStream {
         .iter()
         .zip(&action_consts)
         .map(|(action, konst)| {
+            // Every token at the action's name, so rustc reports a missing
+            // method or a wrong signature there.
+            let gclass = Ident::new(&gclass.to_string(), action.span());
             quote_spanned! {action.span()=>
                 const #konst: #private::Action<#gclass> = #gclass::#action;
             }

@@ -33,37 +33,36 @@ pub fn fallback(input: &Input) -> TokenStream {
         ),
     };
     let name = gclass.to_string();
-    // Generics are an error already; the placeholder impl would only add
-    // more.
-    let gclass_impl = item.generics.params.is_empty().then(|| {
-        quote! {
-            impl #private::Gclass for #gclass {
-                type Event = #event_enum;
-                type State = #state_ty;
-                const META: &'static #private::GclassMeta = &#private::GclassMeta {
-                    name: #name,
-                    doc: "",
-                    events: &[],
-                    states: &[],
-                    rows: &[],
-                    attrs: &[],
-                };
-                const INITIAL_STATE: #state_ty = #initial;
-                const HOOKS: #private::Hooks<Self> = #private::Hooks::NONE;
-                fn create(_: &#private::Kw) -> ::core::result::Result<Self, #private::GobjError> {
-                    ::core::unreachable!()
-                }
-                fn dispatch(
-                    &mut self,
-                    _: &mut #private::Cx<'_, Self>,
-                    _: #event_enum,
-                    _: &#private::Event,
-                ) -> #private::Ret {
-                    ::core::unreachable!()
-                }
+    // Generics are an error already; the placeholder impl takes them as
+    // they are, so the user's own impl blocks still type-check.
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let gclass_impl = quote! {
+        impl #impl_generics #private::Gclass for #gclass #ty_generics #where_clause {
+            type Event = #event_enum;
+            type State = #state_ty;
+            const META: &'static #private::GclassMeta = &#private::GclassMeta {
+                name: #name,
+                doc: "",
+                events: &[],
+                states: &[],
+                rows: &[],
+                attrs: &[],
+            };
+            const INITIAL_STATE: #state_ty = #initial;
+            const HOOKS: #private::Hooks<Self> = #private::Hooks::NONE;
+            fn create(_: &#private::Kw) -> ::core::result::Result<Self, #private::GobjError> {
+                ::core::unreachable!()
+            }
+            fn dispatch(
+                &mut self,
+                _: &mut #private::Cx<'_, Self>,
+                _: #event_enum,
+                _: &#private::Event,
+            ) -> #private::Ret {
+                ::core::unreachable!()
             }
         }
-    });
+    };
     quote! {
         #item
         #events_tokens

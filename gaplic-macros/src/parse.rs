@@ -340,10 +340,22 @@ fn parse_name(input: ParseStream, what: &str) -> syn::Result<Ident> {
     if input.peek(syn::Ident) {
         return input.parse();
     }
+    if let Some((keyword, _)) = input.cursor().ident() {
+        return Err(syn::Error::new(
+            keyword.span(),
+            format!("`{keyword}` is a Rust keyword and cannot be {what} name"),
+        ));
+    }
+    let example = match what {
+        "an event" => "`EV_TIMEOUT`",
+        "a state" | "a next state" => "`ST_IDLE`",
+        "a payload key" => "`seconds`",
+        _ => "`exec_command`",
+    };
     let message = if input.is_empty() {
         format!("expected {what} name here")
     } else {
-        format!("expected {what} name, which must be an identifier such as `NAME_1`")
+        format!("expected {what} name, which must be an identifier such as {example}")
     };
     Err(input.error(message))
 }

@@ -70,7 +70,7 @@ impl<G: Gclass> Debug for Hooks<G> {
 ///
 /// Implemented by [`gobj!`](../gaplic/macro.gobj.html), never by hand: the
 /// macro checks the tables it is built from.
-pub trait Gclass: Sized + 'static {
+pub trait Gclass: Sized {
     /// The generated enum of the gclass's events.
     type Event: Symbol;
     /// The generated enum of the gclass's states.

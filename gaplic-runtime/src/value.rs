@@ -118,6 +118,11 @@ impl fmt::Display for Value {
 ///
 /// These are the types that event payload keys and attrs may be declared
 /// with in [`gobj!`](../gaplic/macro.gobj.html).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from an event payload or a creation keyword",
+    label = "attrs and declared payload keys need a type that implements `FromValue`",
+    note = "`FromValue` is implemented for integers, floats, `bool`, `String`, `Vec<u8>`, `Vec<String>`, `Vec<Value>`, `Kw`, `GobjId`, `Value` and `Option<T>`"
+)]
 pub trait FromValue: Sized {
     /// What the type expects, as error messages print it (`"u64"`).
     const EXPECTED: &'static str;
