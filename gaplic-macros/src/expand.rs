@@ -33,11 +33,13 @@ pub fn expand(ir: &Ir) -> TokenStream {
     let event_enum = symbol_enum(&ir.private, gclass, vis, &ir.event_enum, "event", &events);
     let state_enum = symbol_enum(&ir.private, gclass, vis, &ir.state_enum, "state", &states);
     let gclass_impl = gclass_impl(ir);
+    let event_key = event_key_impl(ir);
     quote! {
         #item
         #event_enum
         #state_enum
         #gclass_impl
+        #event_key
     }
 }
 
@@ -106,6 +108,21 @@ pub fn symbol_enum(
                     #(#texts => ::core::option::Option::Some(Self::#idents),)*
                     _ => ::core::option::Option::None,
                 }
+            }
+        }
+    }
+}
+
+/// The event enum as an `EventKey`, so it can address a gobj of this
+/// gclass with no string compare.
+fn event_key_impl(ir: &Ir) -> TokenStream {
+    let private = &ir.private;
+    let gclass = &ir.item.ident;
+    let event_enum = &ir.event_enum;
+    quote! {
+        impl ::core::convert::From<#event_enum> for #private::EventKey {
+            fn from(event: #event_enum) -> Self {
+                #private::EventKey::typed::<#gclass>(event)
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{KwError, Value};
+use crate::{GobjId, KwError, Value};
 
 /// What an action returns to the gobj that sent the event: a value
 /// (`Value::Null` for "nothing"), or an error.
@@ -92,6 +92,73 @@ pub enum GobjError {
     Kw(KwError),
     /// An action failed for a reason of its own.
     Failed(String),
+    /// No gobj has this unique name.
+    UnknownGobj {
+        /// The name asked for.
+        name: String,
+    },
+    /// The gobj was destroyed (or its id never existed in this gaplic).
+    Destroyed {
+        /// The id used.
+        gobj: GobjId,
+    },
+    /// A unique name is taken already.
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// The event is not an output event of the publisher, so it cannot be
+    /// broadcast or subscribed to.
+    NotOutput {
+        /// The publisher's gclass.
+        gclass: &'static str,
+        /// The event.
+        event: String,
+    },
+    /// The receiver was in the middle of an action: the event is queued and
+    /// delivered right after that action returns (run to completion). Its
+    /// result is traced, not returned.
+    Queued {
+        /// The receiving gobj.
+        gobj: GobjId,
+        /// The event.
+        event: String,
+    },
+    /// An action panicked; the gaplic goes on.
+    Panicked {
+        /// The gclass.
+        gclass: &'static str,
+        /// The gobj.
+        gobj: String,
+        /// The event it was handling (or the hook it was running).
+        event: &'static str,
+        /// The panic message.
+        message: String,
+    },
+    /// The gobj runs outside any gaplic (a [`Machine`](crate::Machine) of
+    /// its own), so it cannot reach other gobjs.
+    NoGaplic {
+        /// The gobj.
+        gobj: String,
+    },
+    /// No gaplic of this name runs in this process.
+    UnknownGaplic {
+        /// The name asked for.
+        name: String,
+    },
+    /// The gaplic has stopped and takes no more events.
+    Stopped {
+        /// The gaplic.
+        gaplic: String,
+    },
+    /// The operating system refused something the gaplic needs (its poll,
+    /// its thread).
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// The system's error.
+        error: std::io::Error,
+    },
 }
 
 impl GobjError {
@@ -108,6 +175,12 @@ impl GobjError {
             self,
             GobjError::UnknownEvent { .. } | GobjError::NotAccepted { .. }
         )
+    }
+
+    /// Whether a direct send found its receiver mid-action and queued the
+    /// event (run to completion): not a failure of the event itself.
+    pub const fn is_queued(&self) -> bool {
+        matches!(self, GobjError::Queued { .. })
     }
 }
 
@@ -151,6 +224,38 @@ impl fmt::Display for GobjError {
             }
             GobjError::Kw(error) => write!(f, "bad payload: {error}"),
             GobjError::Failed(message) => f.write_str(message),
+            GobjError::UnknownGobj { name } => write!(f, "no gobj is named `{name}`"),
+            GobjError::Destroyed { gobj } => write!(f, "gobj {gobj} is destroyed"),
+            GobjError::DuplicateName { name } => {
+                write!(f, "unique name `{name}` is taken already")
+            }
+            GobjError::NotOutput { gclass, event } => {
+                write!(f, "event `{event}` is not an output event of `{gclass}`")
+            }
+            GobjError::Queued { gobj, event } => write!(
+                f,
+                "gobj {gobj} is mid-action: event `{event}` is queued until the action returns"
+            ),
+            GobjError::Panicked {
+                gclass,
+                gobj,
+                event,
+                message,
+            } => write!(
+                f,
+                "gobj `{gobj}` of `{gclass}` panicked handling `{event}`: {message}"
+            ),
+            GobjError::NoGaplic { gobj } => {
+                write!(
+                    f,
+                    "gobj `{gobj}` runs outside a gaplic and cannot reach other gobjs"
+                )
+            }
+            GobjError::UnknownGaplic { name } => {
+                write!(f, "no gaplic named `{name}` runs in this process")
+            }
+            GobjError::Stopped { gaplic } => write!(f, "gaplic `{gaplic}` has stopped"),
+            GobjError::Io { context, error } => write!(f, "{context}: {error}"),
         }
     }
 }
@@ -161,6 +266,7 @@ impl std::error::Error for GobjError {
             GobjError::BadPayload { error, .. }
             | GobjError::BadAttr { error, .. }
             | GobjError::Kw(error) => Some(error),
+            GobjError::Io { error, .. } => Some(error),
             _ => None,
         }
     }

@@ -25,12 +25,41 @@ pub struct Event {
     name: &'static str,
     kw: Kw,
     source: Option<GobjId>,
+    origin: Option<Box<Origin>>,
+}
+
+/// Where an event that came from another gaplic was sent from: the
+/// address to reply to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The sending gaplic's name.
+    pub gaplic: String,
+    /// The sending gobj's name (its unique name when it has one).
+    pub gobj: String,
 }
 
 impl Event {
     /// Makes an event.
     pub const fn new(name: &'static str, kw: Kw, source: Option<GobjId>) -> Self {
-        Self { name, kw, source }
+        Self {
+            name,
+            kw,
+            source,
+            origin: None,
+        }
+    }
+
+    /// `self`, marked as sent from `origin` in another gaplic.
+    #[must_use]
+    pub fn with_origin(mut self, origin: Option<Origin>) -> Self {
+        self.origin = origin.map(Box::new);
+        self
+    }
+
+    /// For an event from another gaplic, where it came from; `None` for a
+    /// local one (see [`source`](Event::source)).
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_deref()
     }
 
     /// The event's name as the receiving gclass declares it.

@@ -8,7 +8,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::{Event, GclassMeta, GobjError, Kw, Ret};
+use crate::{Event, Gaplic, GclassMeta, GobjError, GobjId, Kw, Ret};
 
 /// A variant of a generated event or state enum: it has a name and a
 /// position in its table.
@@ -103,16 +103,30 @@ pub trait Gclass: Sized {
 }
 
 /// What an action can see and do besides its own struct: the gobj's state
-/// and name. (In a gaplic it also reaches other gobjs.)
+/// and name and, in a gaplic, the other gobjs (send, post, broadcast,
+/// subscribe, create, destroy, timers: see the methods below).
 pub struct Cx<'a, G: Gclass> {
-    state: &'a mut G::State,
-    name: &'a str,
+    pub(crate) state: &'a mut G::State,
+    pub(crate) name: &'a str,
+    pub(crate) id: Option<GobjId>,
+    pub(crate) gaplic: Option<&'a mut Gaplic>,
 }
 
 impl<'a, G: Gclass> Cx<'a, G> {
-    /// A context over `state` for the gobj called `name`.
+    /// A context over `state` for the gobj called `name`, outside any
+    /// gaplic.
     pub fn new(state: &'a mut G::State, name: &'a str) -> Self {
-        Self { state, name }
+        Self {
+            state,
+            name,
+            id: None,
+            gaplic: None,
+        }
+    }
+
+    /// The gobj's id in its gaplic; `None` outside one.
+    pub fn id(&self) -> Option<GobjId> {
+        self.id
     }
 
     /// The current state. Inside an action this is already the row's next
@@ -278,11 +292,49 @@ impl<G: Gclass> Machine<G> {
             name: name.into(),
             trace: false,
         };
-        if let Some(start_up) = G::HOOKS.start_up {
-            let mut cx = Cx::new(&mut machine.state, &machine.name);
-            start_up(&mut machine.gobj, &mut cx)?;
-        }
+        machine.start_up(None, None)?;
         Ok(machine)
+    }
+
+    /// The machine of `gobj` in its initial state, its `start_up` not run.
+    pub(crate) fn from_parts(name: impl Into<String>, gobj: G) -> Self {
+        Self {
+            gobj,
+            state: G::INITIAL_STATE,
+            name: name.into(),
+            trace: false,
+        }
+    }
+
+    /// Runs the `start_up` hook, if any.
+    pub(crate) fn start_up(
+        &mut self,
+        gaplic: Option<&mut Gaplic>,
+        id: Option<GobjId>,
+    ) -> Result<(), GobjError> {
+        if let Some(start_up) = G::HOOKS.start_up {
+            let mut cx = Cx {
+                state: &mut self.state,
+                name: &self.name,
+                id,
+                gaplic,
+            };
+            start_up(&mut self.gobj, &mut cx)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the `go_out` hook, if any.
+    pub(crate) fn go_out(&mut self, gaplic: Option<&mut Gaplic>, id: Option<GobjId>) {
+        if let Some(go_out) = G::HOOKS.go_out {
+            let mut cx = Cx {
+                state: &mut self.state,
+                name: &self.name,
+                id,
+                gaplic,
+            };
+            go_out(&mut self.gobj, &mut cx);
+        }
     }
 
     /// Injects `event` with payload `kw` and no source; returns the
@@ -305,18 +357,23 @@ impl<G: Gclass> Machine<G> {
     /// [`GobjError::UnknownEvent`] when the gclass has no input event of
     /// that name; otherwise as [`inject_event`](Machine::inject_event).
     pub fn inject_by_name(&mut self, name: &str, kw: Kw) -> Ret {
-        match G::Event::from_name(name) {
-            Some(event) if G::META.events[event.index()].input => self.inject(event, kw),
-            _ => {
-                let error = GobjError::UnknownEvent {
-                    gclass: G::META.name,
-                    gobj: self.name.clone(),
-                    event: name.to_owned(),
-                };
-                tracing::warn!(target: "gaplic::machine", "{error}");
-                Err(error)
-            }
+        match G::Event::from_name(name).filter(|e| G::META.events[e.index()].input) {
+            Some(event) => self.inject(event, kw),
+            None => Err(self.unknown_event(name)),
         }
+    }
+
+    /// The error for an event name the gclass has no input event for,
+    /// traced as GinsFSM does.
+    #[cold]
+    pub(crate) fn unknown_event(&self, name: &str) -> GobjError {
+        let error = GobjError::UnknownEvent {
+            gclass: G::META.name,
+            gobj: self.name.clone(),
+            event: name.to_owned(),
+        };
+        tracing::warn!(target: "gaplic::machine", "{error}");
+        error
     }
 
     /// Dispatches `ev`, which is `event`: checks the payload keys the
@@ -330,14 +387,32 @@ impl<G: Gclass> Machine<G> {
     /// otherwise the action's own error.
     #[inline(always)]
     pub fn inject_event(&mut self, event: G::Event, ev: &Event) -> Ret {
+        self.run(None, None, event, ev)
+    }
+
+    /// Dispatches as [`inject_event`](Machine::inject_event) does, with the
+    /// gaplic the gobj lives in, if any.
+    #[inline(always)]
+    pub(crate) fn run(
+        &mut self,
+        gaplic: Option<&mut Gaplic>,
+        id: Option<GobjId>,
+        event: G::Event,
+        ev: &Event,
+    ) -> Ret {
         let params = G::META.events[event.index()].params;
         if !params.is_empty() {
             self.check_payload(event, ev)?;
         }
         if self.trace || trace_all() {
-            return self.inject_traced(event, ev);
+            return self.run_traced(gaplic, id, event, ev);
         }
-        let mut cx = Cx::new(&mut self.state, &self.name);
+        let mut cx = Cx {
+            state: &mut self.state,
+            name: &self.name,
+            id,
+            gaplic,
+        };
         self.gobj.dispatch(&mut cx, event, ev)
     }
 
@@ -356,7 +431,13 @@ impl<G: Gclass> Machine<G> {
 
     #[cold]
     #[inline(never)]
-    fn inject_traced(&mut self, event: G::Event, ev: &Event) -> Ret {
+    fn run_traced(
+        &mut self,
+        gaplic: Option<&mut Gaplic>,
+        id: Option<GobjId>,
+        event: G::Event,
+        ev: &Event,
+    ) -> Ret {
         let state = self.state.name();
         let action = G::META
             .row(state, event.name())
@@ -373,7 +454,12 @@ impl<G: Gclass> Machine<G> {
             action,
             "-> mach"
         );
-        let mut cx = Cx::new(&mut self.state, &self.name);
+        let mut cx = Cx {
+            state: &mut self.state,
+            name: &self.name,
+            id,
+            gaplic,
+        };
         let ret = self.gobj.dispatch(&mut cx, event, ev);
         match &ret {
             Ok(value) => tracing::info!(
@@ -438,10 +524,7 @@ impl<G: Gclass> Machine<G> {
 
     /// Ends the gobj: runs its `go_out` hook and returns the struct.
     pub fn destroy(mut self) -> G {
-        if let Some(go_out) = G::HOOKS.go_out {
-            let mut cx = Cx::new(&mut self.state, &self.name);
-            go_out(&mut self.gobj, &mut cx);
-        }
+        self.go_out(None, None);
         self.gobj
     }
 }
