@@ -60,13 +60,13 @@ impl OnTimer {
         let mut words = self.command.split_whitespace();
         let program = words.next().unwrap_or("true");
         let output = Command::new(program).args(words).output();
+        let source = ev.source().map_or("-".into(), |id| id.to_string());
         match output {
-            Ok(output) => print!(
-                "run {}/{} (timer {}): {}",
+            Ok(output) => println!(
+                "run {}/{} (timer {source}): {}",
                 self.done,
                 self.runs,
-                ev.source().map_or("-".into(), |id| id.to_string()),
-                String::from_utf8_lossy(&output.stdout)
+                String::from_utf8_lossy(&output.stdout).trim_end()
             ),
             Err(error) => println!(
                 "run {}/{}: `{}` failed: {error}",

@@ -28,8 +28,9 @@ use crate::{Cx, EventKey, Gclass, GclassMeta, GobjError, GobjId, Kw, Machine, Re
 pub const DEFAULT_BATCH: usize = 256;
 
 /// How long an idle loop keeps checking for events from other threads before
-/// it blocks in the poll: a reply that comes back within it costs no
-/// system call and no wake-up.
+/// it blocks in the poll, when such events came recently: a reply that
+/// comes back within it costs no system call and no wake-up. A loop with no
+/// recent cross-thread traffic blocks at once.
 const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
 
 /// A callback run by the loop.
@@ -174,6 +175,7 @@ impl GaplicBuilder {
             settings: self.settings,
             batch: self.batch,
             stop_requested: false,
+            remote_traffic: false,
             poller,
             inbox: Arc::new(inbox),
             receiver,
@@ -235,6 +237,8 @@ pub struct Gaplic {
     settings: Kw,
     batch: usize,
     stop_requested: bool,
+    /// Events came from other threads since the loop last blocked.
+    remote_traffic: bool,
     poller: Poller,
     inbox: Arc<Inbox>,
     receiver: std::sync::mpsc::Receiver<Remote>,
@@ -357,6 +361,16 @@ impl Gaplic {
         }
         let started = self.with_gobj(id, |gobj, gaplic| gobj.start_up(gaplic, id));
         if let Err(error) = started.and_then(|r| r) {
+            // It never started, so it gets no `go_out`; children it made
+            // in `start_up` go with it.
+            let children = self
+                .registry
+                .get_mut(id)
+                .map(|e| std::mem::take(&mut e.children))
+                .unwrap_or_default();
+            for child in children {
+                let _ = self.destroy_gobj(child);
+            }
             self.remove_gobj(id);
             return Err(error);
         }
@@ -1171,7 +1185,7 @@ impl Gaplic {
             self.poller.wait(Wait::NoBlock)?.for_each(drop);
             return Ok(());
         }
-        if self.spin_for_inbox(wait) {
+        if std::mem::take(&mut self.remote_traffic) && self.spin_for_inbox(wait) {
             return Ok(());
         }
         self.inbox.parked.store(true, Ordering::SeqCst);
@@ -1238,6 +1252,7 @@ impl Gaplic {
         let mut any = false;
         while let Ok(remote) = self.receiver.try_recv() {
             any = true;
+            self.remote_traffic = true;
             match remote {
                 Remote::Event {
                     gobj,
