@@ -20,6 +20,10 @@ pub use gaplic_runtime::{
     StateMeta, SubscribeOptions, Subscriber, SubscriptionId, Symbol, Value, kw, set_trace_all,
     spawn, spawn_with, trace_all,
 };
+pub use gaplic_runtime::{
+    GConnex, GConnexEvent, GConnexState, GServerSock, GServerSockEvent, GServerSockState, GSock,
+    GSockEvent, GSockState,
+};
 
 /// What a module that declares gclasses needs: `use gaplic::prelude::*;`.
 pub mod prelude {

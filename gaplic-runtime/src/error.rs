@@ -151,6 +151,23 @@ pub enum GobjError {
         /// The gaplic.
         gaplic: String,
     },
+    /// A socket address that cannot be used as given.
+    BadAddress {
+        /// The address as given.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// The system refused a socket operation on an address (in use,
+    /// refused, no permission...).
+    Socket {
+        /// What was being done (`"cannot listen on"`).
+        context: &'static str,
+        /// The address.
+        address: String,
+        /// The system's error.
+        error: std::io::Error,
+    },
     /// The operating system refused something the gaplic needs (its poll,
     /// its thread).
     Io {
@@ -256,6 +273,14 @@ impl fmt::Display for GobjError {
             }
             GobjError::Stopped { gaplic } => write!(f, "gaplic `{gaplic}` has stopped"),
             GobjError::Io { context, error } => write!(f, "{context}: {error}"),
+            GobjError::BadAddress { address, reason } => {
+                write!(f, "bad socket address `{address}`: {reason}")
+            }
+            GobjError::Socket {
+                context,
+                address,
+                error,
+            } => write!(f, "{context} `{address}`: {error}"),
         }
     }
 }
@@ -266,7 +291,7 @@ impl std::error::Error for GobjError {
             GobjError::BadPayload { error, .. }
             | GobjError::BadAttr { error, .. }
             | GobjError::Kw(error) => Some(error),
-            GobjError::Io { error, .. } => Some(error),
+            GobjError::Io { error, .. } | GobjError::Socket { error, .. } => Some(error),
             _ => None,
         }
     }

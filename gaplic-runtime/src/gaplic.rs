@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use crate::clock::Clock;
 use crate::event::Origin;
 use crate::gobj::AnyGobj;
+use crate::io::{IoSource, IoSources};
 use crate::poller::{Poller, Wait};
 use crate::pubsub::{SubscribeOptions, Subscriber, Subscription, SubscriptionId, Subscriptions};
 use crate::registry::{Entry, Pending, Registry};
@@ -176,6 +177,8 @@ impl GaplicBuilder {
             batch: self.batch,
             stop_requested: false,
             remote_traffic: false,
+            io: IoSources::default(),
+            ready: Vec::new(),
             poller,
             inbox: Arc::new(inbox),
             receiver,
@@ -239,6 +242,9 @@ pub struct Gaplic {
     stop_requested: bool,
     /// Events came from other threads since the loop last blocked.
     remote_traffic: bool,
+    io: IoSources,
+    /// Tokens made ready by the last poll, waiting for delivery.
+    ready: Vec<mio::Token>,
     poller: Poller,
     inbox: Arc<Inbox>,
     receiver: std::sync::mpsc::Receiver<Remote>,
@@ -1182,8 +1188,7 @@ impl Gaplic {
             }
         };
         if wait == Wait::NoBlock {
-            self.poller.wait(Wait::NoBlock)?.for_each(drop);
-            return Ok(());
+            return self.poll_io(Wait::NoBlock);
         }
         if std::mem::take(&mut self.remote_traffic) && self.spin_for_inbox(wait) {
             return Ok(());
@@ -1195,9 +1200,69 @@ impl Gaplic {
         } else {
             wait
         };
-        let result = self.poller.wait(wait).map(|ready| ready.for_each(drop));
+        let result = self.poll_io(wait);
         self.inbox.parked.store(false, Ordering::SeqCst);
         result
+    }
+
+    /// Waits as `wait` says, then delivers each ready source's event to
+    /// the gobj that owns it.
+    fn poll_io(&mut self, wait: Wait) -> std::io::Result<()> {
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.extend(self.poller.wait(wait)?.map(mio::event::Event::token));
+        for token in ready.drain(..) {
+            let Some(source) = self.io.get(token) else {
+                continue;
+            };
+            let (owner, event) = (source.owner, source.event.clone());
+            if let Err(error) = self.deliver(owner, &event, Kw::new(), None, None) {
+                self.trace_lost_result(owner, event.name(), &error);
+            }
+        }
+        self.ready = ready;
+        Ok(())
+    }
+
+    /// Registers an IO source for `owner`: each readiness of it is
+    /// delivered to `owner` as `event` with an empty payload (edge
+    /// triggered: read and write until `WouldBlock`).
+    ///
+    /// # Errors
+    ///
+    /// [`GobjError::Destroyed`] for a dead owner, [`GobjError::Io`] when
+    /// the poll refuses the source.
+    pub fn register_io<S: mio::event::Source + ?Sized>(
+        &mut self,
+        owner: GobjId,
+        source: &mut S,
+        interest: mio::Interest,
+        event: impl Into<EventKey>,
+    ) -> Result<mio::Token, GobjError> {
+        self.registry.live(owner)?;
+        let token = self.io.insert(IoSource {
+            owner,
+            event: event.into(),
+        });
+        if let Err(error) = self.poller.registry().register(source, token, interest) {
+            self.io.remove(token);
+            return Err(GobjError::Io {
+                context: "cannot register a socket with the gaplic's poll",
+                error,
+            });
+        }
+        Ok(token)
+    }
+
+    /// Removes a source registered with [`register_io`](Gaplic::register_io).
+    pub fn deregister_io<S: mio::event::Source + ?Sized>(
+        &mut self,
+        token: mio::Token,
+        source: &mut S,
+    ) {
+        if self.io.remove(token).is_some() {
+            // The source may be closed already; nothing else to undo.
+            let _ = self.poller.registry().deregister(source);
+        }
     }
 
     /// Checks for events from other threads for a short while before the

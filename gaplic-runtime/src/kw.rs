@@ -102,7 +102,18 @@ impl Kw {
     ///
     /// As [`get`](Kw::get).
     pub fn check<T: FromValue>(&self, key: &str) -> Result<(), KwError> {
-        self.get::<T>(key).map(drop)
+        match self.value(key) {
+            Some(value) if T::matches(value) => Ok(()),
+            Some(value) => Err(KwError::WrongType {
+                key: key.to_owned(),
+                expected: T::EXPECTED,
+                found: value.kind(),
+            }),
+            None if T::from_missing().is_some() => Ok(()),
+            None => Err(KwError::Missing {
+                key: key.to_owned(),
+            }),
+        }
     }
 
     /// Removes `key`, returning its value.

@@ -17,12 +17,14 @@ mod gaplic;
 mod gobj;
 mod gtimer;
 mod id;
+mod io;
 mod kw;
 mod machine;
 mod meta;
 mod poller;
 mod pubsub;
 mod registry;
+mod sock;
 mod support;
 mod thread;
 pub mod timer;
@@ -40,6 +42,10 @@ pub use machine::{
 };
 pub use meta::{AttrMeta, EventMeta, GclassMeta, ParamMeta, RowMeta, StateMeta};
 pub use pubsub::{SubscribeOptions, Subscriber, SubscriptionId};
+pub use sock::{
+    GConnex, GConnexEvent, GConnexState, GServerSock, GServerSockEvent, GServerSockState, GSock,
+    GSockEvent, GSockState,
+};
 pub use thread::{GaplicHandle, spawn, spawn_with};
 pub use value::{FromValue, Value};
 

@@ -17,7 +17,6 @@ pub(crate) const WAKER: Token = Token(0);
 /// The token of the deadline timer.
 const DEADLINE: Token = Token(1);
 /// The first token free for sockets.
-#[allow(dead_code)]
 pub(crate) const FIRST_SOURCE: Token = Token(2);
 
 /// How long `wait` may block.
@@ -60,7 +59,6 @@ impl Poller {
     }
 
     /// Where sockets register.
-    #[allow(dead_code)]
     pub(crate) fn registry(&self) -> &mio::Registry {
         self.poll.registry()
     }

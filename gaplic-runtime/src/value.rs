@@ -136,6 +136,12 @@ pub trait FromValue: Sized {
     fn from_missing() -> Option<Self> {
         None
     }
+
+    /// Whether `value` reads as a `Self`, without making one (so checking a
+    /// payload of bytes copies nothing).
+    fn matches(value: &Value) -> bool {
+        Self::from_value(value).is_some()
+    }
 }
 
 macro_rules! int_value {
@@ -230,6 +236,9 @@ impl FromValue for String {
     fn from_value(value: &Value) -> Option<Self> {
         value.as_str().map(str::to_owned)
     }
+    fn matches(value: &Value) -> bool {
+        matches!(value, Value::Str(_))
+    }
 }
 
 impl From<String> for Value {
@@ -248,6 +257,9 @@ impl FromValue for Vec<u8> {
     const EXPECTED: &'static str = "bytes";
     fn from_value(value: &Value) -> Option<Self> {
         value.as_bytes().map(<[u8]>::to_vec)
+    }
+    fn matches(value: &Value) -> bool {
+        matches!(value, Value::Bytes(_))
     }
 }
 
@@ -344,6 +356,9 @@ impl<T: FromValue> FromValue for Option<T> {
     }
     fn from_missing() -> Option<Self> {
         Some(None)
+    }
+    fn matches(value: &Value) -> bool {
+        value.is_null() || T::matches(value)
     }
 }
 
