@@ -365,7 +365,7 @@ impl Gaplic {
         if unique {
             self.registry.register_unique(name, id)?;
         }
-        let started = self.with_gobj(id, |gobj, gaplic| gobj.start_up(gaplic, id));
+        let started = self.with_gobj(id, "start_up", |gobj, gaplic| gobj.start_up(gaplic, id));
         if let Err(error) = started.and_then(|r| r) {
             // It never started, so it gets no `go_out`; children it made
             // in `start_up` go with it.
@@ -417,7 +417,7 @@ impl Gaplic {
             // A child that is gone already needs nothing more.
             let _ = self.destroy_gobj(child);
         }
-        let went_out = self.with_gobj(id, |gobj, gaplic| gobj.go_out(gaplic, id));
+        let went_out = self.with_gobj(id, "go_out", |gobj, gaplic| gobj.go_out(gaplic, id));
         if let Err(error) = went_out {
             tracing::warn!(target: "gaplic", gaplic = %self.name, %error, "go_out failed");
         }
@@ -664,18 +664,27 @@ impl Gaplic {
     fn with_gobj<R>(
         &mut self,
         id: GobjId,
+        hook: &'static str,
         f: impl FnOnce(&mut dyn AnyGobj, &mut Gaplic) -> R,
     ) -> Result<R, GobjError> {
         let entry = self.registry.live(id)?;
         let Some(mut gobj) = entry.gobj.take() else {
             return Err(GobjError::Queued {
                 gobj: id,
-                event: "(hook)".to_owned(),
+                event: hook.to_owned(),
             });
         };
         let result = catch_unwind(AssertUnwindSafe(|| f(gobj.as_mut(), self)));
-        let result = result.map_err(|panic| self.panicked(gobj.as_ref(), "(hook)", panic.as_ref()));
-        self.return_gobj(id, gobj);
+        let result = result.map_err(|panic| self.panicked(gobj.as_ref(), hook, panic.as_ref()));
+        if hook == "go_out" {
+            // Events sent to it meanwhile are dropped, with a trace, when
+            // it is removed: it has gone out.
+            if let Some(entry) = self.registry.get_mut(id) {
+                entry.gobj = Some(gobj);
+            }
+        } else {
+            self.return_gobj(id, gobj);
+        }
         result
     }
 
@@ -709,16 +718,22 @@ impl Gaplic {
         }
     }
 
+    /// The error of a panic in `gobj` while it handled `event` (an event
+    /// name, or the name of a hook).
     fn panicked(&self, gobj: &dyn AnyGobj, event: &str, panic: &(dyn Any + Send)) -> GobjError {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "(a panic without a message)".to_owned());
-        let event = gobj
-            .meta()
-            .event(event)
-            .map_or("(unknown event)", |e| e.name);
+        let event = match event {
+            "start_up" => "start_up",
+            "go_out" => "go_out",
+            name => gobj
+                .meta()
+                .event(name)
+                .map_or("(unknown event)", |e| e.name),
+        };
         let error = GobjError::Panicked {
             gclass: gobj.meta().name,
             gobj: gobj.name().to_owned(),
@@ -768,6 +783,8 @@ impl Gaplic {
         let meta = entry.meta;
         let name = output_event(meta, event.name())?;
         let targets: Vec<SubscriptionId> = entry.subscriptions.clone();
+        // A subscriber of both this event and all events gets it once.
+        let mut reached: Vec<GobjId> = Vec::new();
         for id in targets {
             let Some(subscription) = self.subscriptions.get(id) else {
                 continue;
@@ -781,6 +798,9 @@ impl Gaplic {
                 Subscriber::Gobj(id) => Some(*id),
                 Subscriber::Unique(unique) => self.registry.find_unique(unique),
             };
+            if dst.is_some_and(|d| reached.contains(&d)) {
+                continue;
+            }
             let Some(dst) = dst else {
                 tracing::warn!(
                     target: "gaplic",
@@ -791,6 +811,7 @@ impl Gaplic {
                 );
                 continue;
             };
+            reached.push(dst);
             let mut kw = kw.clone();
             let delivered: EventKey = match &subscription.options.rename {
                 Some(rename) => {
@@ -1158,6 +1179,7 @@ impl Gaplic {
             }
             let more = self.turn();
             if std::mem::take(&mut self.stop_requested) {
+                self.finish_before_stop();
                 return Ok(());
             }
             self.wait(more).map_err(|error| GobjError::Io {
@@ -1167,7 +1189,33 @@ impl Gaplic {
         }
     }
 
-    /// Asks the loop to return after the current turn.
+    /// On stop: delivers the events that were posted before it (once; what
+    /// they post in turn stays queued), and says what is left.
+    fn finish_before_stop(&mut self) {
+        let before = self.queue.len();
+        for _ in 0..before {
+            let Some(posted) = self.queue.pop_front() else {
+                break;
+            };
+            let event = posted.event;
+            if let Err(error) =
+                self.deliver(posted.dst, &event, posted.kw, posted.source, posted.origin)
+            {
+                self.trace_lost_result(posted.dst, event.name(), &error);
+            }
+        }
+        if !self.queue.is_empty() {
+            tracing::warn!(
+                target: "gaplic",
+                gaplic = %self.name,
+                left = self.queue.len(),
+                "the gaplic stopped with posted events left; they are delivered if it runs again"
+            );
+        }
+    }
+
+    /// Asks the loop to return after the current turn; events posted before
+    /// the stop are still delivered.
     pub fn stop(&mut self) {
         self.stop_requested = true;
     }
@@ -1341,7 +1389,10 @@ impl Gaplic {
                     ),
                 },
                 Remote::Call(call) => self.callbacks.push_back(call),
-                Remote::Stop => self.stop_requested = true,
+                Remote::Stop => {
+                    self.stop_requested = true;
+                    break;
+                }
             }
         }
         any
@@ -1532,6 +1583,19 @@ impl<G: Gclass> Cx<'_, G> {
             gaplic: self.gaplic()?.name().to_owned(),
             gobj: self.name.to_owned(),
         };
+        let here = self.gaplic()?;
+        if here.name() == gaplic {
+            let dst = here.resolve(Dest::Unique(gobj))?;
+            here.queue.push_back(Posted {
+                dst,
+                event: EventKey::from(event.to_owned()),
+                kw,
+                // As from another gaplic: the origin, not a local source.
+                source: None,
+                origin: Some(origin),
+            });
+            return Ok(());
+        }
         crate::GaplicHandle::find(gaplic)?.post_with_origin(gobj, event, kw, Some(origin))
     }
 }
