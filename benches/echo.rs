@@ -23,10 +23,7 @@ const RUNS: usize = 3;
 
 gobj! {
     /// Echoes what each connection sends.
-    pub struct Echo {
-        #[attr(default = "127.0.0.1:0")]
-        address: String,
-    }
+    pub struct Echo {}
     events {
         EV_RX_DATA: input bottom { data: Vec<u8> },
         EV_CONNECTED: input bottom,
@@ -53,9 +50,11 @@ impl Echo {
     }
 }
 
-/// Starts the gaplic echo server on a thread; returns its address and a
-/// function that stops it.
-fn gaplic_server() -> (SocketAddr, Box<dyn FnOnce()>) {
+/// A running server: its address, and what stops it.
+type Server = (SocketAddr, Box<dyn FnOnce()>);
+
+/// Starts the gaplic echo server on a thread.
+fn gaplic_server() -> Server {
     let (tx, rx) = mpsc::channel();
     let handle = gaplic::spawn("bench-echo", move |gaplic| {
         let echo = gaplic.create_gobj::<Echo>("echo", None, Kw::new())?;
@@ -83,7 +82,7 @@ fn gaplic_server() -> (SocketAddr, Box<dyn FnOnce()>) {
 }
 
 /// Starts a tokio current-thread echo server on a thread.
-fn tokio_server() -> (SocketAddr, Box<dyn FnOnce()>) {
+fn tokio_server() -> Server {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -193,7 +192,7 @@ fn client(address: SocketAddr) -> f64 {
     ROUND_TRIPS as f64 / started.elapsed().as_secs_f64()
 }
 
-fn best_of(make: fn() -> (SocketAddr, Box<dyn FnOnce()>)) -> f64 {
+fn best_of(make: fn() -> Server) -> f64 {
     let (address, stop) = make();
     let best = (0..RUNS).map(|_| client(address)).fold(0.0, f64::max);
     stop();
