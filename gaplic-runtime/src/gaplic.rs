@@ -1127,7 +1127,7 @@ impl Gaplic {
     /// timers. Returns whether work remains for another turn.
     pub fn turn(&mut self) -> bool {
         self.run_callbacks();
-        self.deliver_posted();
+        self.deliver_posted(self.batch);
         self.take_inbox();
         self.fire_timers();
         self.has_work()
@@ -1192,18 +1192,7 @@ impl Gaplic {
     /// On stop: delivers the events that were posted before it (once; what
     /// they post in turn stays queued), and says what is left.
     fn finish_before_stop(&mut self) {
-        let before = self.queue.len();
-        for _ in 0..before {
-            let Some(posted) = self.queue.pop_front() else {
-                break;
-            };
-            let event = posted.event;
-            if let Err(error) =
-                self.deliver(posted.dst, &event, posted.kw, posted.source, posted.origin)
-            {
-                self.trace_lost_result(posted.dst, event.name(), &error);
-            }
-        }
+        self.deliver_posted(self.queue.len());
         if !self.queue.is_empty() {
             tracing::warn!(
                 target: "gaplic",
@@ -1345,8 +1334,9 @@ impl Gaplic {
         }
     }
 
-    fn deliver_posted(&mut self) {
-        for _ in 0..self.batch {
+    /// Delivers up to `max` posted events, in order.
+    fn deliver_posted(&mut self, max: usize) {
+        for _ in 0..max {
             let Some(posted) = self.queue.pop_front() else {
                 break;
             };

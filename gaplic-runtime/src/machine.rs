@@ -313,13 +313,8 @@ impl<G: Gclass> Machine<G> {
         id: Option<GobjId>,
     ) -> Result<(), GobjError> {
         if let Some(start_up) = G::HOOKS.start_up {
-            let mut cx = Cx {
-                state: &mut self.state,
-                name: &self.name,
-                id,
-                gaplic,
-            };
-            start_up(&mut self.gobj, &mut cx)?;
+            let (gobj, mut cx) = self.parts(gaplic, id);
+            start_up(gobj, &mut cx)?;
         }
         Ok(())
     }
@@ -327,14 +322,25 @@ impl<G: Gclass> Machine<G> {
     /// Runs the `go_out` hook, if any.
     pub(crate) fn go_out(&mut self, gaplic: Option<&mut Gaplic>, id: Option<GobjId>) {
         if let Some(go_out) = G::HOOKS.go_out {
-            let mut cx = Cx {
-                state: &mut self.state,
-                name: &self.name,
-                id,
-                gaplic,
-            };
-            go_out(&mut self.gobj, &mut cx);
+            let (gobj, mut cx) = self.parts(gaplic, id);
+            go_out(gobj, &mut cx);
         }
+    }
+
+    /// The struct and a context over the rest, for one action or hook.
+    #[inline(always)]
+    fn parts<'a>(
+        &'a mut self,
+        gaplic: Option<&'a mut Gaplic>,
+        id: Option<GobjId>,
+    ) -> (&'a mut G, Cx<'a, G>) {
+        let cx = Cx {
+            state: &mut self.state,
+            name: &self.name,
+            id,
+            gaplic,
+        };
+        (&mut self.gobj, cx)
     }
 
     /// Injects `event` with payload `kw` and no source; returns the
@@ -407,13 +413,8 @@ impl<G: Gclass> Machine<G> {
         if self.trace || trace_all() {
             return self.run_traced(gaplic, id, event, ev);
         }
-        let mut cx = Cx {
-            state: &mut self.state,
-            name: &self.name,
-            id,
-            gaplic,
-        };
-        self.gobj.dispatch(&mut cx, event, ev)
+        let (gobj, mut cx) = self.parts(gaplic, id);
+        gobj.dispatch(&mut cx, event, ev)
     }
 
     #[cold]
@@ -454,13 +455,8 @@ impl<G: Gclass> Machine<G> {
             action,
             "-> mach"
         );
-        let mut cx = Cx {
-            state: &mut self.state,
-            name: &self.name,
-            id,
-            gaplic,
-        };
-        let ret = self.gobj.dispatch(&mut cx, event, ev);
+        let (gobj, mut cx) = self.parts(gaplic, id);
+        let ret = gobj.dispatch(&mut cx, event, ev);
         match &ret {
             Ok(value) => tracing::info!(
                 target: "gaplic::machine",
