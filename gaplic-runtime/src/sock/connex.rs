@@ -17,7 +17,8 @@ gobj! {
     ///
     /// It re-publishes its [`GSock`] child's `EV_CONNECTED`, `EV_RX_DATA`,
     /// `EV_TX_READY` and `EV_DISCONNECTED` (the last only after a
-    /// connection succeeded), with the child as the source. `EV_SEND_DATA`
+    /// connection succeeded), with itself as the source, so a subscriber
+    /// answers through it; [`gsock`](GConnex::gsock) gives the socket. `EV_SEND_DATA`
     /// while disconnected keeps the data and sends it once connected (up to
     /// `tx_limit` bytes). `EV_DROP` closes and stops dialing until
     /// `EV_CONNECT`. Its parent is subscribed to all its events.
@@ -99,7 +100,7 @@ gobj! {
             EV_TX_READY => republish,
             EV_DISCONNECTED => disconnected -> ST_DISCONNECTED,
             EV_SEND_DATA => send_data,
-            EV_DROP => stop -> ST_DISCONNECTED,
+            EV_DROP => drop_connected -> ST_DISCONNECTED,
         }
     }
     hooks { start_up }
@@ -201,9 +202,18 @@ impl GConnex {
             gaplic.remove_timeout(key);
         }
         if let Some(gsock) = self.gsock {
-            cx.send(gsock, GSockEvent::EV_DROP, Kw::new())?;
+            // A failure to drop is reported by the socket's own events.
+            let _ = cx.send(gsock, GSockEvent::EV_DROP, Kw::new());
         }
         cx.set_new_state(GConnexState::ST_DISCONNECTED);
+        Ok(Value::Null)
+    }
+
+    /// `EV_DROP` while connected: the socket's own `EV_DISCONNECTED` comes
+    /// back queued, in `ST_DISCONNECTED`, where it is ignored; say it here.
+    fn drop_connected(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        self.stop(cx, ev)?;
+        cx.broadcast(GConnexEvent::EV_DISCONNECTED, kw! { "reason" => "dropped" })?;
         Ok(Value::Null)
     }
 

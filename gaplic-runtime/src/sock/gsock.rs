@@ -52,6 +52,7 @@ gobj! {
         out_at: usize,
         rx: Vec<u8>,
         peer_closed: bool,
+        close_pending: bool,
         timer: Option<TimerKey>,
         last_traffic: Option<Instant>,
     }
@@ -124,9 +125,10 @@ impl GSock {
     }
 
     /// Gives the socket a connection a server accepted and registered.
-    pub(crate) fn attach(&mut self, stream: Stream, token: Token) {
+    pub(crate) fn attach(&mut self, stream: Stream, token: Token, peer: String) {
         self.stream = Some(stream);
         self.token = Some(token);
+        self.peer = peer;
     }
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
@@ -142,6 +144,12 @@ impl GSock {
     }
 
     fn go_out(&mut self, cx: &mut Cx<Self>) {
+        if cx.state() == GSockState::ST_CONNECTED {
+            // Subscribers (a server counting its connections) learn it.
+            if let Err(error) = self.disconnect(cx, "destroyed".to_owned()) {
+                tracing::warn!(target: "gaplic::sock", %error, "cannot publish the disconnection");
+            }
+        }
         self.release(cx);
     }
 
@@ -235,7 +243,11 @@ impl GSock {
         cx.set_new_state(GSockState::ST_CONNECTED);
         if let Some(stream) = &self.stream {
             stream.set_nodelay();
-            self.peer = stream.peer().unwrap_or_default();
+            // A peer that reset already has no name any more; keep the one
+            // accept gave.
+            if let Ok(peer) = stream.peer() {
+                self.peer = peer;
+            }
             self.local = stream.local();
         }
         self.touch(cx)?;
@@ -281,9 +293,19 @@ impl GSock {
                 }
             }
         }
-        if cx.state() == GSockState::ST_CONNECTED {
-            self.flush(cx)?;
+        if cx.state() != GSockState::ST_CONNECTED {
+            return Ok(Value::Null);
         }
+        if self.peer_closed && !self.close_pending {
+            // The peer will send no more, but answers to what it sent may
+            // still be on their way (sent or posted by the subscribers):
+            // close after them, on the next EV_IO.
+            self.close_pending = true;
+            let id = me(cx)?;
+            cx.post(id, GSockEvent::EV_IO, Kw::new())?;
+            return Ok(Value::Null);
+        }
+        self.flush(cx)?;
         Ok(Value::Null)
     }
 
@@ -293,22 +315,59 @@ impl GSock {
             .value("data")
             .and_then(Value::as_bytes)
             .unwrap_or_default();
+        let mut rest = data;
+        if cx.state() == GSockState::ST_CONNECTED && self.buffered() == 0 {
+            // Nothing waits: write straight from the event, buffer the rest.
+            match self.write_some(rest) {
+                Ok(written) => rest = &rest[written..],
+                Err(error) => {
+                    self.disconnect(cx, describe(&error))?;
+                    return Err(GobjError::failed(format!(
+                        "cannot send to `{}`: {error}",
+                        self.peer
+                    )));
+                }
+            }
+            if rest.is_empty() {
+                // All written: the output is drained, as after a buffered
+                // write (flow control waits for this).
+                self.touch(cx)?;
+                cx.broadcast(GSockEvent::EV_TX_READY, Kw::new())?;
+                return Ok(Value::Null);
+            }
+        }
         let limit = usize::try_from(self.tx_limit).unwrap_or(usize::MAX);
-        if self.buffered() + data.len() > limit {
+        if self.buffered() + rest.len() > limit {
             let reason = format!(
                 "output buffer full ({} + {} bytes over the {limit}-byte limit): the peer does not read",
                 self.buffered(),
-                data.len()
+                rest.len()
             );
             tracing::warn!(target: "gaplic::sock", peer = %self.peer, "{reason}");
             self.disconnect(cx, reason.clone())?;
             return Err(GobjError::failed(reason));
         }
-        self.out.extend_from_slice(data);
-        if cx.state() == GSockState::ST_CONNECTED {
-            self.flush(cx)?;
-        }
+        self.out.extend_from_slice(rest);
         Ok(Value::Null)
+    }
+
+    /// Writes from `data` until the socket takes no more; returns how much
+    /// it took.
+    fn write_some(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut written = 0;
+        while written < data.len() {
+            let Some(stream) = self.stream.as_mut() else {
+                break;
+            };
+            match stream.write(&data[written..]) {
+                Ok(0) => break,
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(written)
     }
 
     /// Writes the output buffer until the socket takes no more.
@@ -399,6 +458,7 @@ impl GSock {
     fn release(&mut self, cx: &mut Cx<Self>) {
         self.cancel_timer(cx);
         self.peer_closed = false;
+        self.close_pending = false;
         if let Some(mut stream) = self.stream.take() {
             if let (Some(token), Ok(gaplic)) = (self.token.take(), cx.gaplic()) {
                 gaplic.deregister_io(token, &mut stream);

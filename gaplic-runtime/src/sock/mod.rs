@@ -196,10 +196,13 @@ impl Listener {
         }
     }
 
-    pub(crate) fn accept(&self) -> io::Result<Stream> {
+    /// The next connection and its peer's address.
+    pub(crate) fn accept(&self) -> io::Result<(Stream, String)> {
         match self {
-            Listener::Tcp(l) => l.accept().map(|(s, _)| Stream::Tcp(s)),
-            Listener::Unix(l, _) => l.accept().map(|(s, _)| Stream::Unix(s)),
+            Listener::Tcp(l) => l.accept().map(|(s, a)| (Stream::Tcp(s), a.to_string())),
+            Listener::Unix(l, _) => l
+                .accept()
+                .map(|(s, a)| (Stream::Unix(s), describe_unix(&a))),
         }
     }
 

@@ -108,8 +108,8 @@ impl GServerSock {
             let Some(listener) = &self.listener else {
                 return Ok(Value::Null);
             };
-            let stream = match listener.accept() {
-                Ok(stream) => stream,
+            let (stream, peer) = match listener.accept() {
+                Ok(accepted) => accepted,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Value::Null),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -129,7 +129,7 @@ impl GServerSock {
                 drop(stream);
                 continue;
             }
-            self.adopt(cx, stream)?;
+            self.adopt(cx, stream, peer)?;
         }
         // More may wait: come back after the others' turn.
         let id = me(cx)?;
@@ -138,7 +138,12 @@ impl GServerSock {
     }
 
     /// Makes the `GSock` child of an accepted connection.
-    fn adopt(&mut self, cx: &mut Cx<Self>, mut stream: super::Stream) -> Result<(), GobjError> {
+    fn adopt(
+        &mut self,
+        cx: &mut Cx<Self>,
+        mut stream: super::Stream,
+        peer: String,
+    ) -> Result<(), GobjError> {
         self.accepted += 1;
         let id = me(cx)?;
         let name = format!("clisrv-{}", self.accepted);
@@ -174,7 +179,7 @@ impl GServerSock {
             }
         };
         if let Some(gsock) = gaplic.gobj_mut::<GSock>(child) {
-            gsock.attach(stream, token);
+            gsock.attach(stream, token, peer);
         }
         self.connections += 1;
         gaplic.send(child, GSockEvent::EV_ACCEPTED, Kw::new())?;
@@ -184,7 +189,11 @@ impl GServerSock {
     fn child_gone(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
         if let Some(child) = ev.source() {
             self.connections = self.connections.saturating_sub(1);
-            cx.gaplic()?.destroy_gobj(child)?;
+            let gaplic = cx.gaplic()?;
+            // Destroyed by someone else already: nothing more to do.
+            if gaplic.contains(child) {
+                gaplic.destroy_gobj(child)?;
+            }
         }
         Ok(Value::Null)
     }
