@@ -167,17 +167,10 @@ impl<'a, G: Gclass> Cx<'a, G> {
     /// The error for `event` arriving in a state without a row for it,
     /// traced as GinsFSM does. Called by generated dispatch.
     #[doc(hidden)]
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     pub fn not_accepted(&self, event: G::Event) -> GobjError {
-        let error = GobjError::NotAccepted {
-            gclass: G::META.name,
-            gobj: self.name.to_owned(),
-            state: self.state.name(),
-            event: event.name(),
-        };
-        tracing::warn!(target: "gaplic::machine", "{error}");
-        error
+        // By value, so an accepted event never spills the context to memory.
+        not_accepted::<G>(self.name, *self.state, event)
     }
 }
 
@@ -189,6 +182,19 @@ impl<G: Gclass> Debug for Cx<'_, G> {
             .field("state", &self.state.name())
             .finish()
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_accepted<G: Gclass>(name: &str, state: G::State, event: G::Event) -> GobjError {
+    let error = GobjError::NotAccepted {
+        gclass: G::META.name,
+        gobj: name.to_owned(),
+        state: state.name(),
+        event: event.name(),
+    };
+    tracing::warn!(target: "gaplic::machine", "{error}");
+    error
 }
 
 fn state_by_name<G: Gclass>(name: &str) -> Result<G::State, GobjError> {
@@ -211,6 +217,7 @@ pub fn set_trace_all(on: bool) {
 }
 
 /// Whether [`set_trace_all`] is on.
+#[inline]
 pub fn trace_all() -> bool {
     TRACE_ALL.load(Ordering::Relaxed)
 }
