@@ -5,6 +5,13 @@
 //! - [`gobj!`] declares a gclass; [`prelude`] brings what an action needs.
 //! - [`Machine`] runs one gobj's machine directly, as unit tests of a
 //!   gclass do.
+//! - [`Gaplic`] runs the gobjs of a thread: their tree, unique names,
+//!   events ([`Gaplic::send`], [`Gaplic::post`], [`Gaplic::broadcast`]),
+//!   subscriptions ([`SubscribeOptions`]), timers ([`GTimer`],
+//!   [`Gaplic::add_timeout`]) and the loop ([`Gaplic::run`]).
+//! - [`spawn`] runs a gaplic on its own thread and gives a
+//!   [`GaplicHandle`]; gaplics of a process reach each other by name.
+//! - [`GSock`], [`GServerSock`] and [`GConnex`] are sockets as gobjs.
 //! - [`Event`], [`Kw`] and [`Value`] carry events and their payloads;
 //!   [`GobjError`] says what went wrong.
 //! - [`Gclass::META`] describes a gclass as data ([`GclassMeta`]).
