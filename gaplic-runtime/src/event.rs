@@ -56,6 +56,13 @@ impl Event {
         self
     }
 
+    /// `self` with an origin already boxed.
+    #[inline]
+    pub(crate) fn with_boxed_origin(mut self, origin: Option<Box<Origin>>) -> Self {
+        self.origin = origin;
+        self
+    }
+
     /// For an event from another gaplic, where it came from; `None` for a
     /// local one (see [`source`](Event::source)).
     pub fn origin(&self) -> Option<&Origin> {

@@ -73,7 +73,8 @@ struct Posted {
     event: EventKey,
     kw: Kw,
     source: Option<GobjId>,
-    origin: Option<Origin>,
+    /// Boxed: most events are local, and the queue moves every entry.
+    origin: Option<Box<Origin>>,
 }
 
 /// What a timer does when it fires.
@@ -635,7 +636,7 @@ impl Gaplic {
         event: &EventKey,
         kw: Kw,
         source: Option<GobjId>,
-        origin: Option<Origin>,
+        origin: Option<Box<Origin>>,
     ) -> Ret {
         let entry = self.registry.live(dst)?;
         let Some(mut gobj) = entry.gobj.take() else {
@@ -1310,13 +1311,21 @@ impl Gaplic {
             Wait::Until(at) => at.min(start + SPIN_BEFORE_PARK),
             _ => start + SPIN_BEFORE_PARK,
         };
+        let mut round = 0_u32;
         loop {
             if self.take_inbox() {
                 return true;
             }
-            for _ in 0..64 {
-                std::hint::spin_loop();
+            if round < 8 {
+                for _ in 0..64 {
+                    std::hint::spin_loop();
+                }
+            } else {
+                // Give the core away: the thread that will answer may be
+                // waiting for it (two gaplics on one core).
+                std::thread::yield_now();
             }
+            round += 1;
             if Instant::now() >= limit {
                 return false;
             }
@@ -1582,7 +1591,7 @@ impl<G: Gclass> Cx<'_, G> {
                 kw,
                 // As from another gaplic: the origin, not a local source.
                 source: None,
-                origin: Some(origin),
+                origin: Some(Box::new(origin)),
             });
             return Ok(());
         }

@@ -90,7 +90,7 @@ pub(crate) trait AnyGobj: Any {
         event: &EventKey,
         kw: Kw,
         source: Option<GobjId>,
-        origin: Option<Origin>,
+        origin: Option<Box<Origin>>,
     ) -> Ret;
     fn start_up(&mut self, gaplic: &mut Gaplic, id: GobjId) -> Result<(), GobjError>;
     fn go_out(&mut self, gaplic: &mut Gaplic, id: GobjId);
@@ -123,7 +123,7 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
         event: &EventKey,
         kw: Kw,
         source: Option<GobjId>,
-        origin: Option<Origin>,
+        origin: Option<Box<Origin>>,
     ) -> Ret {
         let found = match event {
             EventKey::Typed { gclass, index, .. } if *gclass == TypeId::of::<G>() => {
@@ -134,7 +134,7 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
         let Some(typed) = found.filter(|e| G::META.events[e.index()].input) else {
             return Err(self.unknown_event(event.name()));
         };
-        let ev = Event::new(typed.name(), kw, source).with_origin(origin);
+        let ev = Event::new(typed.name(), kw, source).with_boxed_origin(origin);
         self.run(Some(gaplic), Some(id), typed, &ev)
     }
 

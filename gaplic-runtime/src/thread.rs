@@ -20,7 +20,7 @@ pub(crate) enum Remote {
         gobj: String,
         event: String,
         kw: Kw,
-        origin: Option<Origin>,
+        origin: Option<Box<Origin>>,
     },
     /// A closure to run on the gaplic's thread.
     Call(Box<dyn FnOnce(&mut Gaplic) + Send>),
@@ -179,7 +179,7 @@ impl GaplicHandle {
             gobj: gobj.to_owned(),
             event: event.to_owned(),
             kw,
-            origin,
+            origin: origin.map(Box::new),
         })
     }
 

@@ -41,19 +41,23 @@
 //! from the current tick, in the slot named by that digit of its deadline.
 //! With one tick per microsecond:
 //!
-//! | level | slot width (ticks) | slot width  | level span (ticks) | level span     |
-//! |------:|-------------------:|------------:|-------------------:|---------------:|
-//! | 0     | 1                  | 1 µs        | 2^6                | 64 µs          |
-//! | 1     | 2^6                | 64 µs       | 2^12               | 4.1 ms         |
-//! | 2     | 2^12               | 4.1 ms      | 2^18               | 262 ms         |
-//! | 3     | 2^18               | 262 ms      | 2^24               | 16.8 s         |
-//! | 4     | 2^24               | 16.8 s      | 2^30               | 17.9 min       |
-//! | 5     | 2^30               | 17.9 min    | 2^36               | 19.1 h         |
-//! | 6     | 2^36               | 19.1 h      | 2^42               | 50.9 days      |
-//! | 7     | 2^42               | 50.9 days   | 2^48               | 8.9 years      |
-//! | 8     | 2^48               | 8.9 years   | 2^54               | 571 years      |
-//! | 9     | 2^54               | 571 years   | 2^60               | 36,500 years   |
-//! | 10    | 2^60               | 36,500 years| 2^64 (16 slots)    | 585,000 years  |
+//! | level | slot width (ticks) | slot width    | range covered (ticks) | range covered  |
+//! |------:|-------------------:|--------------:|----------------------:|---------------:|
+//! | 0     | 1                  | 1 µs          | 2^6                   | 64 µs          |
+//! | 1     | 2^6                | 64 µs         | 2^12                  | 4.1 ms         |
+//! | 2     | 2^12               | 4.1 ms        | 2^18                  | 262 ms         |
+//! | 3     | 2^18               | 262 ms        | 2^24                  | 16.8 s         |
+//! | 4     | 2^24               | 16.8 s        | 2^30                  | 17.9 min       |
+//! | 5     | 2^30               | 17.9 min      | 2^36                  | 19.1 h         |
+//! | 6     | 2^36               | 19.1 h        | 2^42                  | 50.9 days      |
+//! | 7     | 2^42               | 50.9 days     | 2^48                  | 8.9 years      |
+//! | 8     | 2^48               | 8.9 years     | 2^54                  | 571 years      |
+//! | 9     | 2^54               | 571 years     | 2^60                  | 36,500 years   |
+//! | 10    | 2^60               | 36,500 years  | 2^64 (16 slots used)  | 585,000 years  |
+//!
+//! A level's range is how far ahead of the current tick its timers are
+//! due, at most: level `l` holds the timers due within the current
+//! `64^(l+1)`-tick span but beyond the current `64^l`-tick slot.
 //!
 //! Each level keeps a 64-bit word with one bit per slot holding a timer,
 //! so the next slot to visit is found with `trailing_zeros`, never by
@@ -64,10 +68,13 @@
 //!
 //! Timers live in a slab, a `Vec` of entries with a free list; a key is an
 //! index into it plus a generation that changes whenever the entry is
-//! freed, which is what makes stale keys harmless. Slot lists are `Vec`s of
-//! keys; a cancelled timer's key stays behind and is skipped when its slot
-//! comes up, with counts that keep this garbage bounded (see the comments
-//! in the source for the measurements behind this choice).
+//! freed, which is what makes stale keys harmless. Slot lists are `Vec`s
+//! of keys. Cancelling frees the timer's entry at once but leaves its key
+//! in the list, to be skipped when the list comes up (its generation no
+//! longer matches); per-list counts of armed timers, settled in batches
+//! of cancels, drop a list once it holds only cancelled ones, and an
+//! occasional sweep keeps the lists within three keys per armed timer. The comments in the source give the
+//! measurements behind these choices.
 
 mod wheel;
 
