@@ -4,7 +4,7 @@
 //!
 //! A proc-macro crate's functions cannot be called from its benches, so the
 //! macro's modules are compiled into this bench from their source files and
-//! run through the same pipeline as `gobj_impl` in `src/lib.rs`: parse,
+//! run through the same pipeline as the macro (`src/pipeline.rs`): parse,
 //! check, lower, expand.
 //!
 //! The baseline, timed in the same run, is `syn::parse2::<syn::File>` of the
@@ -30,6 +30,8 @@ mod fallback;
 mod lower;
 #[path = "../src/parse.rs"]
 mod parse;
+#[path = "../src/pipeline.rs"]
+mod pipeline;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -46,24 +48,6 @@ const ACTIONS: [&str; 5] = ["ac_open", "ac_read", "ac_write", "ac_retry", "ac_cl
 
 /// Timed runs per side in the best-of-N ratio measurement.
 const RATIO_ROUNDS: usize = 10;
-
-/// The macro, as `gobj_impl` in `src/lib.rs` runs it.
-fn gobj_impl(tokens: TokenStream) -> TokenStream {
-    let input: parse::Input = match syn::parse2(tokens) {
-        Ok(input) => input,
-        Err(error) => return error.into_compile_error(),
-    };
-    let cx = ctxt::Ctxt::new();
-    check::check(&cx, &input);
-    match cx.check() {
-        Ok(()) => expand::expand(&lower::lower(&input)),
-        Err(errors) => {
-            let mut out = errors.into_compile_error();
-            out.extend(fallback::fallback(&input));
-            out
-        }
-    }
-}
 
 /// The tokens of a `gobj!` invocation with `STATES` states and `EVENTS`
 /// events, every state accepting every event. The row of event `e` in
@@ -198,7 +182,7 @@ fn benchmarking() -> bool {
 
 fn main() {
     let input = big_gclass();
-    let output = gobj_impl(input.clone());
+    let output = pipeline::gobj(input.clone());
     // The macro must have accepted the gclass: a compile error would time
     // the error path instead.
     let text = output.to_string();
@@ -227,7 +211,7 @@ fn main() {
     // Runs of a tenth to half a second: one per sample.
     group.sampling_mode(SamplingMode::Flat);
     group.bench_function("macro", |b| {
-        b.iter_batched(|| input.clone(), gobj_impl, BatchSize::LargeInput);
+        b.iter_batched(|| input.clone(), pipeline::gobj, BatchSize::LargeInput);
     });
     group.bench_function("baseline_parse_output", |b| {
         b.iter_batched(
@@ -241,7 +225,7 @@ fn main() {
 
     if benchmarking() {
         phases(&input);
-        let macro_time = best_of(&input, gobj_impl);
+        let macro_time = best_of(&input, pipeline::gobj);
         let baseline_time = best_of(&output, syn::parse2::<syn::File>);
         println!(
             "ratio expand/100x100 macro/baseline = {:.2} (macro {:.1} ms, baseline syn::parse2::<syn::File> of the output {:.1} ms)",

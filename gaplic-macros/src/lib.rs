@@ -1,11 +1,12 @@
 //! The `gobj!` macro of gaplic.
 //!
 //! Use it through the `gaplic` crate, which documents it: this crate only
-//! holds the implementation, in four steps that each have a module:
-//! `parse` reads the tokens, `check` applies every rule and reports all the
-//! errors at once, `lower` resolves names to indices, `expand` writes the
-//! items. On errors, `fallback` emits the struct and placeholder items so
-//! the errors are not buried under follow-on ones.
+//! holds the implementation, in four steps that each have a module, run in
+//! order by `pipeline`: `parse` reads the tokens, `check` applies every
+//! rule and reports all the errors at once, `lower` resolves names to
+//! indices, `expand` writes the items. On errors, `fallback` emits the
+//! struct and placeholder items so the errors are not buried under
+//! follow-on ones.
 #![forbid(unsafe_code)]
 
 mod check;
@@ -14,6 +15,7 @@ mod expand;
 mod fallback;
 mod lower;
 mod parse;
+mod pipeline;
 
 use proc_macro::TokenStream;
 
@@ -21,22 +23,5 @@ use proc_macro::TokenStream;
 /// the `gaplic` crate for the guide.
 #[proc_macro]
 pub fn gobj(input: TokenStream) -> TokenStream {
-    gobj_impl(input.into()).into()
-}
-
-fn gobj_impl(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let input: parse::Input = match syn::parse2(tokens) {
-        Ok(input) => input,
-        Err(error) => return error.into_compile_error(),
-    };
-    let cx = ctxt::Ctxt::new();
-    check::check(&cx, &input);
-    match cx.check() {
-        Ok(()) => expand::expand(&lower::lower(&input)),
-        Err(errors) => {
-            let mut out = errors.into_compile_error();
-            out.extend(fallback::fallback(&input));
-            out
-        }
-    }
+    pipeline::gobj(input.into()).into()
 }
