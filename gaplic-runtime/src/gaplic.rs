@@ -179,6 +179,7 @@ impl GaplicBuilder {
             stop_requested: false,
             remote_traffic: false,
             io: IoSources::default(),
+            peers: HashMap::new(),
             ready: Vec::new(),
             poller,
             inbox: Arc::new(inbox),
@@ -244,6 +245,8 @@ pub struct Gaplic {
     /// Events came from other threads since the loop last blocked.
     remote_traffic: bool,
     io: IoSources,
+    /// Handles of the other gaplics this one posted to, by name.
+    peers: HashMap<String, crate::GaplicHandle>,
     /// Tokens made ready by the last poll, waiting for delivery.
     ready: Vec<mio::Token>,
     poller: Poller,
@@ -1435,12 +1438,6 @@ impl Gaplic {
     }
 }
 
-impl Drop for Gaplic {
-    fn drop(&mut self) {
-        self.inbox.close();
-    }
-}
-
 /// The declared name of output event `event` of `meta`.
 fn output_event(meta: &'static GclassMeta, event: &str) -> Result<&'static str, GobjError> {
     match meta.event(event) {
@@ -1595,6 +1592,20 @@ impl<G: Gclass> Cx<'_, G> {
             });
             return Ok(());
         }
-        crate::GaplicHandle::find(gaplic)?.post_with_origin(gobj, event, kw, Some(origin))
+        let handle = match here.peers.get(gaplic) {
+            Some(handle) => handle,
+            None => {
+                let found = crate::GaplicHandle::find(gaplic)?;
+                here.peers.entry(gaplic.to_owned()).or_insert(found)
+            }
+        };
+        let sent = handle.post_with_origin(gobj, event, kw, Some(origin));
+        if let Err(stopped) = sent {
+            // It stopped: forget it, so a gaplic started again under that
+            // name is found next time; one that is gone is named as such.
+            here.peers.remove(gaplic);
+            return Err(crate::GaplicHandle::find(gaplic).err().unwrap_or(stopped));
+        }
+        Ok(())
     }
 }

@@ -31,7 +31,8 @@ pub(crate) enum Remote {
 /// The receiving side of a gaplic, shared with its handles.
 pub(crate) struct Inbox {
     name: Arc<str>,
-    sender: Mutex<Option<Sender<Remote>>>,
+    /// Sending fails once the gaplic, which holds the receiver, is gone.
+    sender: Sender<Remote>,
     waker: Arc<Waker>,
     /// The loop is (about to be) blocked in its poll and needs a wake-up.
     pub(crate) parked: AtomicBool,
@@ -43,7 +44,7 @@ impl Inbox {
         (
             Inbox {
                 name,
-                sender: Mutex::new(Some(sender)),
+                sender,
                 waker,
                 parked: AtomicBool::new(false),
             },
@@ -55,13 +56,7 @@ impl Inbox {
         let stopped = || GobjError::Stopped {
             gaplic: self.name.to_string(),
         };
-        let sender = self
-            .sender
-            .lock()
-            .map_err(|_| stopped())?
-            .clone()
-            .ok_or_else(stopped)?;
-        sender.send(remote).map_err(|_| stopped())?;
+        self.sender.send(remote).map_err(|_| stopped())?;
         // Pairs with the fence in `Gaplic::wait`: either the loop sees the
         // message before it parks, or this sees it parked and wakes it.
         fence(Ordering::SeqCst);
@@ -72,13 +67,6 @@ impl Inbox {
             })?;
         }
         Ok(())
-    }
-
-    /// The gaplic is gone: further sends fail with `Stopped`.
-    pub(crate) fn close(&self) {
-        if let Ok(mut sender) = self.sender.lock() {
-            sender.take();
-        }
     }
 }
 
