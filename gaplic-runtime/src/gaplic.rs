@@ -784,66 +784,34 @@ impl Gaplic {
     ) -> Result<(), GobjError> {
         let event = event.into();
         let entry = self.registry.live(publisher)?;
-        let meta = entry.meta;
-        let name = output_event(meta, event.name())?;
-        let targets: Vec<SubscriptionId> = entry.subscriptions.clone();
-        // A subscriber of both this event and all events gets it once.
-        let mut reached: Vec<GobjId> = Vec::new();
-        for id in targets {
-            let Some(subscription) = self.subscriptions.get(id) else {
+        let name = output_event(entry.meta, event.name())?;
+        // Taken first: deliveries may add or remove subscriptions.
+        let subscriptions = &self.subscriptions;
+        let targets: Vec<SubscriptionId> = entry
+            .subscriptions
+            .iter()
+            .copied()
+            .filter(|id| {
+                subscriptions
+                    .get(*id)
+                    .is_some_and(|s| s.publisher == publisher && s.event.is_none_or(|e| e == name))
+            })
+            .collect();
+        // A subscriber of both this event and all events gets it once
+        // (tracked only when there are several subscriptions).
+        let mut reached: Option<Vec<GobjId>> = (targets.len() > 1).then(Vec::new);
+        let mut kw = Some(kw);
+        let last = targets.len().saturating_sub(1);
+        for (i, id) in targets.into_iter().enumerate() {
+            // The last one gets the payload itself, the others a copy.
+            let payload = if i == last {
+                kw.take().unwrap_or_default()
+            } else {
+                kw.clone().unwrap_or_default()
+            };
+            let Some(ret) = self.publish_to(id, publisher, name, payload, reached.as_mut()) else {
                 continue;
             };
-            if subscription.publisher != publisher || subscription.event.is_some_and(|e| e != name)
-            {
-                continue;
-            }
-            let subscription = subscription.clone();
-            let dst = match &subscription.subscriber {
-                Subscriber::Gobj(id) => Some(*id),
-                Subscriber::Unique(unique) => self.registry.find_unique(unique),
-            };
-            if dst.is_some_and(|d| reached.contains(&d)) {
-                continue;
-            }
-            let Some(dst) = dst else {
-                tracing::warn!(
-                    target: "gaplic",
-                    gaplic = %self.name,
-                    event = name,
-                    subscriber = ?subscription.subscriber,
-                    "subscriber not found; event not delivered"
-                );
-                continue;
-            };
-            reached.push(dst);
-            let mut kw = kw.clone();
-            let delivered: EventKey = match &subscription.options.rename {
-                Some(rename) => {
-                    kw.insert("original_event_name", name);
-                    EventKey::from(rename.clone())
-                }
-                None => EventKey::from(name),
-            };
-            if let Some(reference) = &subscription.options.reference {
-                kw.insert("subscription_reference", reference.clone());
-            }
-            if subscription.options.first_shot {
-                self.remove_subscription(id);
-            }
-            if subscription.options.post {
-                self.queue.push_back(Posted {
-                    dst,
-                    event: delivered,
-                    kw,
-                    source: Some(publisher),
-                    origin: None,
-                });
-                continue;
-            }
-            let ret = self.deliver(dst, &delivered, kw, Some(publisher), None);
-            if let Err(error) = &ret {
-                self.trace_lost_result(dst, delivered.name(), error);
-            }
             if let Some(filter) = self.filters.get_mut(&publisher)
                 && filter(&ret)
             {
@@ -851,6 +819,70 @@ impl Gaplic {
             }
         }
         Ok(())
+    }
+
+    /// Delivers one broadcast through subscription `id`. Returns the result
+    /// of a sent delivery (for the owned-event filter), `None` for a posted
+    /// or skipped one.
+    fn publish_to(
+        &mut self,
+        id: SubscriptionId,
+        publisher: GobjId,
+        name: &'static str,
+        mut kw: Kw,
+        reached: Option<&mut Vec<GobjId>>,
+    ) -> Option<Ret> {
+        let subscription = self.subscriptions.get(id)?;
+        let dst = match &subscription.subscriber {
+            Subscriber::Gobj(id) => Some(*id),
+            Subscriber::Unique(unique) => self.registry.find_unique(unique),
+        };
+        let Some(dst) = dst else {
+            tracing::warn!(
+                target: "gaplic",
+                gaplic = %self.name,
+                event = name,
+                subscriber = ?subscription.subscriber,
+                "subscriber not found; event not delivered"
+            );
+            return None;
+        };
+        if let Some(reached) = reached {
+            if reached.contains(&dst) {
+                return None;
+            }
+            reached.push(dst);
+        }
+        let options = &subscription.options;
+        let delivered: EventKey = match &options.rename {
+            Some(rename) => {
+                kw.insert("original_event_name", name);
+                EventKey::from(rename.clone())
+            }
+            None => EventKey::from(name),
+        };
+        if let Some(reference) = &options.reference {
+            kw.insert("subscription_reference", reference.clone());
+        }
+        let (post, first_shot) = (options.post, options.first_shot);
+        if first_shot {
+            self.remove_subscription(id);
+        }
+        if post {
+            self.queue.push_back(Posted {
+                dst,
+                event: delivered,
+                kw,
+                source: Some(publisher),
+                origin: None,
+            });
+            return None;
+        }
+        let ret = self.deliver(dst, &delivered, kw, Some(publisher), None);
+        if let Err(error) = &ret {
+            self.trace_lost_result(dst, delivered.name(), error);
+        }
+        Some(ret)
     }
 
     /// Subscribes `subscriber` to output event `event` of `publisher`
