@@ -699,6 +699,9 @@ impl Gaplic {
             return;
         };
         entry.gobj = Some(gobj);
+        if entry.pending.is_empty() && !entry.destroy_requested {
+            return;
+        }
         loop {
             let Some(entry) = self.registry.get_mut(id) else {
                 return;
