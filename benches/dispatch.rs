@@ -311,12 +311,12 @@ impl HandConn {
     #[cold]
     #[inline(never)]
     fn not_accepted(&self, event: HandEvent) -> GobjError {
-        let error = GobjError::NotAccepted {
+        let error = GobjError::from(ErrorKind::NotAccepted {
             gclass: "Conn",
             gobj: self.name.to_owned(),
             state: self.state.name(),
             event: event.name(),
-        };
+        });
         tracing::warn!(target: "gaplic::machine", "{error}");
         error
     }

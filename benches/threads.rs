@@ -151,7 +151,7 @@ impl Pinger {
             Self::ping(cx)?;
             return Ok(Value::Null);
         };
-        cx.set_new_state(PingerState::ST_IDLE);
+        cx.set_state(PingerState::ST_IDLE);
         if let Some(done) = self.done.take() {
             // The main thread may have given up waiting; nothing to do then.
             let _ = done.send(run);

@@ -56,7 +56,7 @@ fn lateness(deadline: Instant) -> i128 {
 /// one, `left` in all; the last one stops the loop.
 fn arm_timeout(gaplic: &mut Gaplic, samples: Samples, left: usize) {
     let deadline = Instant::now() + DELAY;
-    gaplic.add_timeout(DELAY, move |gaplic| {
+    gaplic.set_timer(DELAY, move |gaplic| {
         samples.borrow_mut().push(lateness(deadline));
         if left > 1 {
             arm_timeout(gaplic, samples, left - 1);
@@ -130,7 +130,7 @@ impl Waiter {
         if self.left > 0 {
             self.arm(cx)?;
         } else {
-            cx.set_new_state(WaiterState::ST_IDLE);
+            cx.set_state(WaiterState::ST_IDLE);
             cx.gaplic()?.stop();
         }
         Ok(Value::Null)

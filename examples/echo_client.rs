@@ -190,7 +190,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut gaplic = Gaplic::new("echo-client")?;
     let loader = gaplic.create_unique_gobj::<Loader>("loader", None, kw)?;
-    gaplic.add_timeout(limit, |gaplic| {
+    gaplic.set_timer(limit, |gaplic| {
         eprintln!("time limit reached");
         gaplic.stop();
     });

@@ -104,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut gaplic = Gaplic::new("echo")?;
     let echo = gaplic.create_unique_gobj::<Echo>("echo", None, kw)?;
     if let Some(limit) = run_for {
-        gaplic.add_timeout(limit, |gaplic| gaplic.stop());
+        gaplic.set_timer(limit, |gaplic| gaplic.stop());
     }
     gaplic.run()?;
     if let Some(echo) = gaplic.gobj::<Echo>(echo) {

@@ -123,7 +123,7 @@ impl SmtpSession {
             // Refused, but the message in progress is kept: stay where we
             // were (the row would move to ST_RCPT).
             if self.recipients.is_empty() {
-                cx.set_new_state(SmtpSessionState::ST_MAIL);
+                cx.set_state(SmtpSessionState::ST_MAIL);
             }
             return Ok(Value::from("452 too many recipients"));
         }
@@ -226,14 +226,17 @@ fn event_of(line: &str, state: SmtpSessionState) -> (String, Kw) {
 
 /// The SMTP reply for what the machine answered.
 fn reply(result: Ret) -> Option<String> {
-    match result {
-        Ok(Value::Null) => None,
-        Ok(value) => Some(value.as_str().unwrap_or("250 OK").to_owned()),
-        Err(GobjError::UnknownEvent { .. }) => Some("500 command unrecognized".into()),
-        Err(GobjError::NotAccepted { .. }) => Some("503 bad sequence of commands".into()),
-        Err(GobjError::BadPayload { error, .. }) => Some(format!("501 syntax error: {error}")),
-        Err(error) => Some(format!("451 local error: {error}")),
-    }
+    let error = match result {
+        Ok(Value::Null) => return None,
+        Ok(value) => return Some(value.as_str().unwrap_or("250 OK").to_owned()),
+        Err(error) => error,
+    };
+    Some(match error.kind() {
+        ErrorKind::UnknownEvent { .. } => "500 command unrecognized".into(),
+        ErrorKind::NotAccepted { .. } => "503 bad sequence of commands".into(),
+        ErrorKind::BadPayload { error, .. } => format!("501 syntax error: {error}"),
+        _ => format!("451 local error: {error}"),
+    })
 }
 
 const TRANSCRIPT: &str = "\

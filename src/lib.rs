@@ -8,7 +8,7 @@
 //! - [`Gaplic`] runs the gobjs of a thread: their tree, unique names,
 //!   events ([`Gaplic::send`], [`Gaplic::post`], [`Gaplic::broadcast`]),
 //!   subscriptions ([`SubscribeOptions`]), timers ([`GTimer`],
-//!   [`Gaplic::add_timeout`]) and the loop ([`Gaplic::run`]).
+//!   [`Gaplic::set_timer`]) and the loop ([`Gaplic::run`]).
 //! - [`spawn`] runs a gaplic on its own thread and gives a
 //!   [`GaplicHandle`]; gaplics of a process reach each other by name.
 //! - [`GSock`], [`GServerSock`] and [`GConnex`] are sockets as gobjs.
@@ -19,24 +19,24 @@
 #![deny(missing_docs)]
 
 pub use gaplic_macros::gobj;
-pub use gaplic_runtime::timer;
 pub use gaplic_runtime::{
-    Action, AttrMeta, Cx, DEFAULT_BATCH, Dest, Event, EventKey, EventMeta, FromValue, GTimer,
-    GTimerEvent, GTimerState, Gaplic, GaplicBuilder, GaplicHandle, Gclass, GclassMeta, GoOut,
-    GobjError, GobjId, Hooks, Kw, KwError, Machine, Origin, ParamMeta, Ret, RowMeta, StartUp,
-    StateMeta, SubscribeOptions, Subscriber, SubscriptionId, Symbol, Value, kw, set_trace_all,
-    spawn, spawn_with, trace_all,
+    Action, AttrMeta, Cx, DEFAULT_BATCH, DEFAULT_MAX_SEND_DEPTH, Dest, ErrorKind, Event, EventKey,
+    EventMeta, FromValue, GTimer, GTimerEvent, GTimerState, Gaplic, GaplicBuilder, GaplicHandle,
+    Gclass, GclassMeta, GoOut, GobjError, GobjId, Hooks, Kw, KwError, Machine, Origin, ParamMeta,
+    Ret, RowMeta, Sent, StartUp, StateMeta, SubscribeOptions, SubscriptionId, Symbol, TimerId,
+    Value, kw, set_trace_all, spawn, spawn_with, trace_all,
 };
 pub use gaplic_runtime::{
     GConnex, GConnexEvent, GConnexState, GServerSock, GServerSockEvent, GServerSockState, GSock,
     GSockEvent, GSockState,
 };
+pub use gaplic_runtime::{io, timer};
 
 /// What a module that declares gclasses needs: `use gaplic::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Cx, Event, EventKey, FromValue, Gaplic, Gclass, GobjError, GobjId, Kw, Machine, Ret,
-        SubscribeOptions, Symbol, Value, gobj, kw,
+        Cx, ErrorKind, Event, EventKey, FromValue, Gaplic, Gclass, GobjError, GobjId, Kw, Machine,
+        Ret, Sent, SubscribeOptions, Symbol, Value, gobj, kw,
     };
 }
 

@@ -113,7 +113,7 @@ impl Big {
 
     /// Overrides the row's next state.
     fn ac_home(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
-        cx.set_new_state(BigState::ST_000);
+        cx.set_state(BigState::ST_000);
         Ok(Value::Null)
     }
 }
@@ -283,7 +283,10 @@ fn output_event_is_not_accepted() {
     let error = gobj
         .inject(BigEvent::EV_REPORT, Kw::new())
         .expect_err("no state accepts an output event");
-    assert!(matches!(error, GobjError::NotAccepted { .. }), "{error:?}");
+    assert!(
+        matches!(error.kind(), ErrorKind::NotAccepted { .. }),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         "event `EV_REPORT` not accepted by gobj `big` of `Big` in state `ST_042`"
@@ -293,7 +296,10 @@ fn output_event_is_not_accepted() {
         let error = gobj
             .inject_by_name(name, Kw::new())
             .expect_err("not an input event");
-        assert!(matches!(error, GobjError::UnknownEvent { .. }), "{error:?}");
+        assert!(
+            matches!(error.kind(), ErrorKind::UnknownEvent { .. }),
+            "{error:?}"
+        );
     }
     assert_eq!(gobj.state(), BigState::ST_042);
     assert_eq!(gobj.gobj().count, 0);

@@ -4,7 +4,6 @@
 
 mod support;
 
-use gaplic::GobjError;
 use gaplic::prelude::*;
 use support::{Parent, ParentEvent, ParentState, gaplic_with_p_and_c, warnings};
 
@@ -22,7 +21,7 @@ gobj! {
         /// The source of each `EV_B`.
         sources: Vec<Option<GobjId>>,
         /// What its sends to itself returned.
-        self_sends: Vec<Result<Value, String>>,
+        self_sends: Vec<Result<Sent, String>>,
     }
     events {
         EV_B: input { data: String },
@@ -67,10 +66,7 @@ impl Echo {
     fn send_to_self(&mut self, cx: &mut Cx<Self>, data: &str) {
         let me = cx.id().expect("in a gaplic");
         let ret = cx.send(me, EchoEvent::EV_B, kw! { "data" => data });
-        self.self_sends.push(ret.map_err(|e| match e {
-            GobjError::Queued { gobj, event } if gobj == me => format!("queued {event}"),
-            other => other.to_string(),
-        }));
+        self.self_sends.push(ret.map_err(|e| e.to_string()));
     }
 
     /// GinsFSM's scenario 27: posts EV_B("posted"), then sends EV_B("sent").
@@ -96,7 +92,8 @@ impl Echo {
     }
 
     fn send_to(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
-        cx.send(ev.get::<GobjId>("to")?, "EV_B", kw! { "data" => "sent" })
+        let sent = cx.send(ev.get::<GobjId>("to")?, "EV_B", kw! { "data" => "sent" })?;
+        Ok(sent.into_value().unwrap_or(Value::from("queued")))
     }
 
     fn boom(&mut self, _cx: &mut Cx<Self>, _ev: &Event) -> Ret {
@@ -138,7 +135,7 @@ fn log_of(gaplic: &Gaplic, id: GobjId) -> Vec<String> {
 
 /// Run to completion (DESIGN.md, "where we deliberately do better"): C's
 /// answer, sent to P while P's forwarding action still runs, is queued
-/// (C's send returns `GobjError::Queued`) and delivered right after that
+/// (C's send returns `Sent::Queued`) and delivered right after that
 /// action returns, with P already in ST_WAIT_RESP. GinsFSM runs it
 /// re-entrantly inside the action instead. The result the sender of the
 /// query gets is thus what C returned, not P's "Done".
@@ -190,8 +187,8 @@ fn scenario_13_an_answer_to_an_idle_parent_is_not_accepted() {
     });
     assert!(
         matches!(
-            error,
-            GobjError::NotAccepted {
+            error.kind(),
+            ErrorKind::NotAccepted {
                 gclass: "Parent",
                 state: "ST_IDLE",
                 event: "EV_RESP_OK",
@@ -213,7 +210,7 @@ fn scenario_13_an_answer_to_an_idle_parent_is_not_accepted() {
 
 /// GinsFSM handles the send at once, re-entrantly, inside the action. With
 /// run to completion (DESIGN.md, "where we deliberately do better") the
-/// send is queued (the sender gets `GobjError::Queued`) and handled right
+/// send is queued (the sender gets `Sent::Queued`) and handled right
 /// after the action returns, before the send that started it returns;
 /// "posted" still waits for the next turn of the loop.
 #[test]
@@ -224,7 +221,7 @@ fn scenario_27_a_send_to_itself_runs_after_the_action_a_post_on_the_next_turn() 
     assert_eq!(ret, Value::from("started"));
     let echo = g.gobj::<Echo>(e).unwrap();
     assert_eq!(echo.log, ["start returns", "sent"]);
-    assert_eq!(echo.self_sends, [Err("queued EV_B".to_owned())]);
+    assert_eq!(echo.self_sends, [Ok(Sent::Queued)]);
     assert_eq!(g.queued(), 1);
 
     assert!(!g.turn());
@@ -257,7 +254,7 @@ fn send_returns_the_action_result_by_id_or_unique_name_typed_or_by_name() {
     let (mut g2, p, _c) = gaplic_with_p_and_c("ev-send-2");
     let error = g2.send(p, EchoEvent::EV_START, Kw::new()).unwrap_err();
     assert!(
-        matches!(&error, GobjError::UnknownEvent { gclass: "Parent", event, .. } if event == "EV_START"),
+        matches!(error.kind(), ErrorKind::UnknownEvent { gclass: "Parent", event, .. } if event == "EV_START"),
         "{error}"
     );
     let e2 = echo(&mut g2, "e2");
@@ -276,13 +273,13 @@ fn an_unknown_unique_name_is_refused() {
     echo(&mut g, "e");
     let error = g.send("nobody", "EV_B", kw! { "data" => "x" }).unwrap_err();
     assert!(
-        matches!(&error, GobjError::UnknownGobj { name } if name == "nobody"),
+        matches!(error.kind(), ErrorKind::UnknownGobj { name } if name == "nobody"),
         "{error}"
     );
     assert_eq!(error.to_string(), "no gobj is named `nobody`");
     let error = g.post("nobody", "EV_B", kw! { "data" => "x" }).unwrap_err();
     assert!(
-        matches!(&error, GobjError::UnknownGobj { name } if name == "nobody"),
+        matches!(error.kind(), ErrorKind::UnknownGobj { name } if name == "nobody"),
         "{error}"
     );
     assert_eq!(g.queued(), 0, "a refused post is not queued");
@@ -294,7 +291,7 @@ fn an_unknown_event_or_one_the_state_does_not_accept_is_refused_and_the_state_st
     let e = echo(&mut g, "e");
     let (error, traces) = warnings(|| g.send(e, "EV_NOPE", Kw::new()).unwrap_err());
     assert!(
-        matches!(&error, GobjError::UnknownEvent { gclass: "Echo", gobj, event } if gobj == "e" && event == "EV_NOPE"),
+        matches!(error.kind(), ErrorKind::UnknownEvent { gclass: "Echo", gobj, event } if gobj == "e" && event == "EV_NOPE"),
         "{error}"
     );
     assert!(error.is_not_accepted());
@@ -306,8 +303,8 @@ fn an_unknown_event_or_one_the_state_does_not_accept_is_refused_and_the_state_st
     let (error, traces) = warnings(|| g.send(e, EchoEvent::EV_IDLE_ONLY, Kw::new()).unwrap_err());
     assert!(
         matches!(
-            error,
-            GobjError::NotAccepted {
+            error.kind(),
+            ErrorKind::NotAccepted {
                 gclass: "Echo",
                 state: "ST_AFTER_BOOM",
                 event: "EV_IDLE_ONLY",
@@ -332,8 +329,8 @@ fn a_bad_payload_is_refused_before_the_action() {
     let error = g.send(e, EchoEvent::EV_B, kw! { "data" => 5 }).unwrap_err();
     assert!(
         matches!(
-            error,
-            GobjError::BadPayload {
+            error.kind(),
+            ErrorKind::BadPayload {
                 gclass: "Echo",
                 event: "EV_B",
                 ..
@@ -359,7 +356,10 @@ fn a_posted_event_that_is_refused_is_traced_and_the_loop_goes_on() {
     g.post(e, EchoEvent::EV_B, kw! { "data" => "after" })
         .unwrap();
     let ((), traces) = warnings(|| g.run_until_idle());
-    assert!(traces.contains("undelivered or failed event"), "{traces}");
+    assert!(
+        traces.contains("event failed and nobody receives its result"),
+        "{traces}"
+    );
     assert!(traces.contains("EV_IDLE_ONLY"), "{traces}");
     assert!(traces.contains("EV_NOPE"), "{traces}");
     assert_eq!(log_of(&g, e), ["after"]);
@@ -391,7 +391,7 @@ fn sends_to_a_gobj_mid_action_are_delivered_in_order_after_it_with_their_source(
     let echo = g.gobj::<Echo>(e).unwrap();
     assert_eq!(echo.log, ["send_three returns", "one", "two", "three"]);
     assert_eq!(echo.sources, [Some(e); 3]);
-    assert_eq!(echo.self_sends, vec![Err("queued EV_B".to_owned()); 3]);
+    assert_eq!(echo.self_sends, vec![Ok(Sent::Queued); 3]);
 }
 
 // ----- panics ---------------------------------------------------------------------
@@ -406,7 +406,7 @@ fn a_panicking_action_is_reported_to_the_sender_and_the_gaplic_goes_on() {
     let other = echo(&mut g, "other");
     let (error, traces) = warnings(|| g.send(e, EchoEvent::EV_BOOM, Kw::new()).unwrap_err());
     assert!(
-        matches!(&error, GobjError::Panicked { gclass: "Echo", gobj, event: "EV_BOOM", message }
+        matches!(error.kind(), ErrorKind::Panicked { gclass: "Echo", gobj, event: "EV_BOOM", message }
             if gobj == "e" && message == "boom!"),
         "{error}"
     );
@@ -438,7 +438,10 @@ fn a_panicking_action_is_reported_to_the_sender_and_the_gaplic_goes_on() {
     );
     // And it panics again when told to.
     let error = g.send(e, EchoEvent::EV_BOOM, Kw::new()).unwrap_err();
-    assert!(matches!(error, GobjError::Panicked { .. }), "{error}");
+    assert!(
+        matches!(error.kind(), ErrorKind::Panicked { .. }),
+        "{error}"
+    );
 }
 
 #[test]
@@ -449,7 +452,7 @@ fn events_queued_before_a_panic_are_still_delivered() {
         .send(e, EchoEvent::EV_QUEUE_THEN_BOOM, Kw::new())
         .unwrap_err();
     assert!(
-        matches!(&error, GobjError::Panicked { event: "EV_QUEUE_THEN_BOOM", message, .. } if message == "boom after queueing"),
+        matches!(error.kind(), ErrorKind::Panicked { event: "EV_QUEUE_THEN_BOOM", message, .. } if message == "boom after queueing"),
         "{error}"
     );
     assert_eq!(log_of(&g, e), ["queued before the panic"]);
@@ -487,7 +490,10 @@ fn posted_events_for_a_destroyed_gobj_are_dropped_with_a_trace_and_never_reach_i
     assert_eq!(b.index(), a.index());
     let ((), traces) = warnings(|| g.run_until_idle());
     assert!(log_of(&g, b).is_empty());
-    assert!(traces.contains("undelivered or failed event"), "{traces}");
+    assert!(
+        traces.contains("event failed and nobody receives its result"),
+        "{traces}"
+    );
     assert!(
         traces.contains(&format!("gobj {a} is destroyed")),
         "{traces}"

@@ -5,8 +5,8 @@ mod support;
 
 use std::cell::RefCell;
 
+use gaplic::SubscriptionId;
 use gaplic::prelude::*;
-use gaplic::{GobjError, SubscriptionId};
 use support::{Parent, ParentEvent, gaplic_with_p_and_c, warnings};
 
 thread_local! {
@@ -124,8 +124,7 @@ fn scenario_15_a_repeated_subscription_replaces_the_first() {
     let first = g.subscribe(c, Some("EV_RESP_OK"), p, plain()).unwrap();
     let second = g.subscribe(c, Some("EV_RESP_OK"), p, plain()).unwrap();
     assert_eq!(g.subscription_count(c), 1);
-    assert_ne!(first, second);
-    assert!(!g.delete_subscription(first, true), "the first one is gone");
+    assert_eq!(first, second, "updated in place, keeping its identity");
 
     let ret = g
         .send(
@@ -140,7 +139,7 @@ fn scenario_15_a_repeated_subscription_replaces_the_first() {
     assert_eq!(parent.answer_source, Some(c));
     assert_eq!(g.state_of(p), Some("ST_IDLE"));
 
-    assert!(g.delete_subscription(second, false));
+    assert!(g.delete_subscription(second, false).is_ok());
     assert_eq!(g.subscription_count(c), 0);
     g.gobj_mut::<Parent>(p).unwrap().response = None;
     g.send(
@@ -226,7 +225,7 @@ fn scenario_18_subscription_errors() {
     for event in ["EV_XXX", "EV_QUERY_BY_DIRECT"] {
         let error = g.subscribe(c, Some(event), p, plain()).unwrap_err();
         assert!(
-            matches!(&error, GobjError::NotOutput { gclass: "Child", event: e } if e == event),
+            matches!(error.kind(), ErrorKind::NotOutput { gclass: "Child", event: e } if e == event),
             "{error}"
         );
     }
@@ -244,21 +243,21 @@ fn scenario_18_subscription_errors() {
         .subscribe(c, Some("EV_RESP_OK"), gone, plain())
         .unwrap_err();
     assert!(
-        matches!(error, GobjError::Destroyed { gobj } if gobj == gone),
+        matches!(error.kind(), ErrorKind::Destroyed { gobj } if *gobj == gone),
         "{error}"
     );
     let error = g.subscribe(gone, Some("EV_A"), p, plain()).unwrap_err();
     assert!(
-        matches!(error, GobjError::Destroyed { gobj } if gobj == gone),
+        matches!(error.kind(), ErrorKind::Destroyed { gobj } if *gobj == gone),
         "{error}"
     );
 
     let id = g.subscribe(c, Some("EV_RESP_OK"), p, plain()).unwrap();
-    assert!(g.delete_subscription(id, false));
-    assert!(!g.delete_subscription(id, false));
-    assert!(!g.unsubscribe(c, Some("EV_RESP_OK"), p, false));
-    assert!(!g.unsubscribe(c, Some("EV_XXX"), p, true));
-    assert!(!g.unsubscribe(gone, None, p, true));
+    assert!(g.delete_subscription(id, false).is_ok());
+    assert!(g.delete_subscription(id, false).is_err());
+    assert!(g.unsubscribe(c, Some("EV_RESP_OK"), p, false).is_err());
+    assert!(g.unsubscribe(c, Some("EV_XXX"), p, true).is_err());
+    assert!(g.unsubscribe(gone, None, p, true).is_err());
 }
 
 gobj! {
@@ -427,7 +426,7 @@ fn subscribing_with_none_gets_every_output_event() {
     g.broadcast(publisher, "EV_B", Kw::new()).unwrap();
     assert_eq!(names(&g, all), ["EV_A", "EV_B"]);
     assert_eq!(names(&g, only_b), ["EV_B"]);
-    assert!(g.unsubscribe(publisher, None, all, false));
+    assert!(g.unsubscribe(publisher, None, all, false).is_ok());
     g.broadcast(publisher, "EV_A", Kw::new()).unwrap();
     assert_eq!(names(&g, all), ["EV_A", "EV_B"]);
 }
@@ -601,8 +600,10 @@ fn a_subscribers_error_is_traced_not_returned_to_the_publisher() {
     assert_eq!(names(&g, fine), ["EV_A"]);
 }
 
+/// Re-subscribing updates the subscription in place: same id, the new
+/// options, but a hard subscription stays hard (only force ends it).
 #[test]
-fn a_repeated_subscription_replaces_the_earlier_one_and_its_options() {
+fn a_repeated_subscription_updates_the_earlier_one_in_place_and_stays_hard() {
     let mut g = gaplic("ps-replace");
     let publisher = publisher(&mut g);
     let l = listener(&mut g, "l");
@@ -615,11 +616,18 @@ fn a_repeated_subscription_replaces_the_earlier_one_and_its_options() {
         )
         .unwrap();
     let second = g.subscribe(publisher, Some("EV_A"), l, plain()).unwrap();
+    assert_eq!(first, second);
     assert_eq!(g.subscription_count(publisher), 1);
-    assert!(!g.delete_subscription(first, true));
     g.broadcast(publisher, "EV_A", Kw::new()).unwrap();
-    assert_eq!(names(&g, l), ["EV_A"]);
-    assert!(g.delete_subscription(second, false), "the new one is soft");
+    assert_eq!(names(&g, l), ["EV_A"], "the new options: no rename");
+    let error = g.delete_subscription(second, false).unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::HardSubscription { .. }),
+        "{error}"
+    );
+    assert!(g.unsubscribe(publisher, Some("EV_A"), l, false).is_err());
+    assert_eq!(g.delete_subscriptions(publisher, false).unwrap(), 0);
+    assert!(g.delete_subscription(second, true).is_ok());
     // Another event, or all events, is another subscription.
     g.subscribe(publisher, Some("EV_A"), l, plain()).unwrap();
     g.subscribe(publisher, Some("EV_B"), l, plain()).unwrap();
@@ -639,28 +647,28 @@ fn hard_subscriptions_resist_unsubscribe_and_delete_unless_forced() {
     g.subscribe(publisher, Some("EV_B"), l1, plain()).unwrap();
     g.subscribe(publisher, Some("EV_A"), l2, plain()).unwrap();
 
-    assert!(!g.unsubscribe(publisher, Some("EV_A"), l1, false));
-    assert!(!g.delete_subscription(hard, false));
-    assert_eq!(g.delete_subscriptions(publisher, false), 2);
+    assert!(g.unsubscribe(publisher, Some("EV_A"), l1, false).is_err());
+    assert!(g.delete_subscription(hard, false).is_err());
+    assert_eq!(g.delete_subscriptions(publisher, false).unwrap(), 2);
     assert_eq!(g.subscription_count(publisher), 1);
     g.broadcast(publisher, "EV_A", Kw::new()).unwrap();
     assert_eq!(names(&g, l1), ["EV_A"]);
     assert!(names(&g, l2).is_empty());
 
-    assert!(g.unsubscribe(publisher, Some("EV_A"), l1, true));
+    assert!(g.unsubscribe(publisher, Some("EV_A"), l1, true).is_ok());
     assert_eq!(g.subscription_count(publisher), 0);
 
     g.subscribe(publisher, Some("EV_A"), l1, plain().hard())
         .unwrap();
     g.subscribe(publisher, Some("EV_B"), l2, plain()).unwrap();
-    assert_eq!(g.delete_subscriptions(publisher, true), 2);
+    assert_eq!(g.delete_subscriptions(publisher, true).unwrap(), 2);
     assert_eq!(g.subscription_count(publisher), 0);
 
     let hard = g
         .subscribe(publisher, Some("EV_A"), l1, plain().hard())
         .unwrap();
-    assert!(g.delete_subscription(hard, true));
-    assert!(!g.delete_subscription(hard, true));
+    assert!(g.delete_subscription(hard, true).is_ok());
+    assert!(g.delete_subscription(hard, true).is_err());
 }
 
 #[test]
@@ -692,7 +700,7 @@ fn a_new_subscriber_notice_reaches_the_publisher() {
     for bad in ["EV_A", "EV_NOPE"] {
         let error = g.set_new_subscriber_event(publisher, bad).unwrap_err();
         assert!(
-            matches!(&error, GobjError::UnknownEvent { gclass: "Publisher", event, .. } if event == bad),
+            matches!(error.kind(), ErrorKind::UnknownEvent { gclass: "Publisher", event, .. } if event == bad),
             "{error}"
         );
     }
@@ -716,7 +724,10 @@ fn a_new_subscriber_notice_reaches_the_publisher() {
     let error = g
         .set_new_subscriber_event(gone, "EV_NEW_SUBSCRIBER")
         .unwrap_err();
-    assert!(matches!(error, GobjError::Destroyed { .. }), "{error}");
+    assert!(
+        matches!(error.kind(), ErrorKind::Destroyed { .. }),
+        "{error}"
+    );
 }
 
 // ----- both ends ----------------------------------------------------------------
@@ -728,14 +739,14 @@ fn broadcast_errors() {
     for bad in ["EV_INPUT_ONLY", "EV_NOPE"] {
         let error = g.broadcast(publisher, bad, Kw::new()).unwrap_err();
         assert!(
-            matches!(&error, GobjError::NotOutput { gclass: "Publisher", event } if event == bad),
+            matches!(error.kind(), ErrorKind::NotOutput { gclass: "Publisher", event } if event == bad),
             "{error}"
         );
     }
     g.destroy_gobj(publisher).unwrap();
     let error = g.broadcast(publisher, "EV_A", Kw::new()).unwrap_err();
     assert!(
-        matches!(error, GobjError::Destroyed { gobj } if gobj == publisher),
+        matches!(error.kind(), ErrorKind::Destroyed { gobj } if *gobj == publisher),
         "{error}"
     );
 }
@@ -754,8 +765,8 @@ fn subscriptions_die_with_the_subscriber() {
     let soft = g.subscribe(publisher, None, l, plain().post()).unwrap();
     g.destroy_gobj(l).unwrap();
     assert_eq!(g.subscription_count(publisher), 0);
-    assert!(!g.delete_subscription(hard, true));
-    assert!(!g.delete_subscription(soft, true));
+    assert!(g.delete_subscription(hard, true).is_err());
+    assert!(g.delete_subscription(soft, true).is_err());
 
     let heir = listener(&mut g, "heir");
     assert_eq!(heir.index(), l.index());
@@ -775,9 +786,9 @@ fn subscriptions_die_with_the_publisher() {
     ];
     g.destroy_gobj(old).unwrap();
     for id in ids {
-        assert!(!g.delete_subscription(id, true));
+        assert!(g.delete_subscription(id, true).is_err());
     }
-    assert!(!g.unsubscribe(old, Some("EV_A"), l, true));
+    assert!(g.unsubscribe(old, Some("EV_A"), l, true).is_err());
 
     let heir = publisher(&mut g);
     assert_eq!(heir.index(), old.index());

@@ -34,7 +34,7 @@ impl M8 {
 
     fn back_to_state1(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
         self.calls += 1;
-        cx.set_new_state(M8State::ST_STATE1);
+        cx.set_state(M8State::ST_STATE1);
         Ok(Value::Null)
     }
 }
@@ -47,7 +47,7 @@ fn m8() -> Machine<M8> {
 fn scenario_1_setting_an_unknown_state_is_an_error() {
     let mut m = m8();
     let error = m.set_state_by_name("STATE").unwrap_err();
-    assert!(matches!(error, GobjError::UnknownState { .. }));
+    assert!(matches!(error.kind(), ErrorKind::UnknownState { .. }));
     assert_eq!(error.to_string(), "`M8` has no state `STATE`");
     assert_eq!(m.state(), M8State::ST_STATE1);
     m.set_state_by_name("ST_STATE2").unwrap();
@@ -74,15 +74,15 @@ fn scenario_9_injecting_in_sequence() {
     for bad in ["", "EV_XXX", "EV_TEST3"] {
         let error = m.inject_by_name(bad, Kw::new()).unwrap_err();
         assert!(
-            matches!(&error, GobjError::UnknownEvent { event, .. } if event == bad),
+            matches!(error.kind(), ErrorKind::UnknownEvent { event, .. } if event == bad),
             "{error}"
         );
         assert!(error.is_not_accepted());
     }
     let error = m.inject(M8Event::EV_TEST2, Kw::new()).unwrap_err();
     assert!(matches!(
-        error,
-        GobjError::NotAccepted {
+        error.kind(),
+        ErrorKind::NotAccepted {
             gclass: "M8",
             state: "ST_STATE1",
             event: "EV_TEST2",
@@ -247,7 +247,7 @@ fn attrs_take_defaults_then_creation_keywords() {
 fn bad_creation_keywords_are_named() {
     let error = Machine::<Timer>::new("t", &kw! { "secs" => 5 }).unwrap_err();
     assert!(
-        matches!(error, GobjError::UnknownAttr { gclass: "Timer", ref attr } if attr == "secs")
+        matches!(error.kind(), ErrorKind::UnknownAttr { gclass: "Timer", attr } if attr == "secs")
     );
     assert_eq!(error.to_string(), "`Timer` has no attr `secs`");
 
@@ -257,7 +257,7 @@ fn bad_creation_keywords_are_named() {
         "bad attr of `Timer`: key `seconds`: expected u64, found string"
     );
     let error = Machine::<Timer>::new("t", &kw! { "seconds" => -5 }).unwrap_err();
-    assert!(matches!(error, GobjError::BadAttr { .. }), "{error}");
+    assert!(matches!(error.kind(), ErrorKind::BadAttr { .. }), "{error}");
 }
 
 #[test]
@@ -274,9 +274,8 @@ fn hooks_run_at_creation_and_destruction() {
 fn declared_payload_keys_are_checked_before_the_action() {
     let mut m = Machine::<Timer>::new("t", &Kw::new()).unwrap();
     let error = m.inject(TimerEvent::EV_SET_TIMER, Kw::new()).unwrap_err();
-    assert!(matches!(
-        &error,
-        GobjError::BadPayload { event: "EV_SET_TIMER", error: KwError::Missing { key }, .. } if key == "seconds"
+    assert!(matches!(error.kind(),
+        ErrorKind::BadPayload { event: "EV_SET_TIMER", error: KwError::Missing { key }, .. } if key == "seconds"
     ));
     assert_eq!(
         error.to_string(),

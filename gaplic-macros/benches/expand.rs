@@ -192,7 +192,7 @@ fn main() {
         &text[..text.len().min(2000)]
     );
     let file = syn::parse2::<syn::File>(output.clone()).expect("the output parses as a file");
-    let dispatch_arms = text.matches("cx . set_new_state").count();
+    let dispatch_arms = text.matches("cx . set_state").count();
     println!(
         "expand/100x100: input {} bytes of tokens, output {} bytes of tokens in {} items, {} arms with a next state",
         input.to_string().len(),

@@ -360,7 +360,7 @@ fn dispatch_fn(ir: &Ir) -> TokenStream {
             let event_name = &ir.events[e].name;
             let next = cell.next.map(|n| {
                 let next = &ir.states[n].name;
-                quote!(cx.set_new_state(#state_enum::#next);)
+                quote!(cx.set_state(#state_enum::#next);)
             });
             let call = match cell.action {
                 Some(a) => {

@@ -1,5 +1,6 @@
 //! `GobjError`: every way a gobj operation can fail.
 
+use std::error::Error as StdError;
 use std::fmt;
 
 use crate::{GobjId, KwError, Value};
@@ -8,32 +9,48 @@ use crate::{GobjId, KwError, Value};
 /// (`Value::Null` for "nothing"), or an error.
 pub type Ret = Result<Value, GobjError>;
 
-/// Why an operation on a gobj failed.
+/// An error of the runtime or of an action.
 ///
-/// Each variant names the gclass, the gobj, the event or the key involved,
-/// so the message alone tells what went wrong and where. No operation of
-/// the runtime panics on bad input; it returns one of these.
+/// It is one pointer wide, so that [`Ret`], which every action returns,
+/// stays small; what went wrong is its [`kind`](GobjError::kind), which
+/// names the gclass, the gobj, the event or the key involved. No operation
+/// of the runtime panics on bad input; it returns one of these.
 ///
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::GobjError;
+/// use gaplic::{ErrorKind, GobjError};
 ///
-/// let e = GobjError::NotAccepted {
+/// let e = GobjError::from(ErrorKind::NotAccepted {
 ///     gclass: "OnTimer",
 ///     gobj: "t1".into(),
 ///     state: "ST_IDLE",
 ///     event: "EV_STOP",
-/// };
+/// });
 /// assert!(e.is_not_accepted());
 /// assert_eq!(
 ///     e.to_string(),
 ///     "event `EV_STOP` not accepted by gobj `t1` of `OnTimer` in state `ST_IDLE`"
 /// );
+///
+/// // An action's own failure: a message, or any error.
+/// let e = GobjError::failed("no route to the printer");
+/// assert!(matches!(e.kind(), ErrorKind::Failed(_)));
 /// ```
+pub struct GobjError {
+    kind: Box<ErrorKind>,
+}
+
+/// What went wrong, with the names involved: the [`kind`](GobjError::kind)
+/// of a [`GobjError`].
+///
+/// The message of each is one line that names what was wrong and where;
+/// it includes the message of an underlying error, which is therefore not
+/// also given as [`source`](std::error::Error::source) (except for
+/// [`Failed`](ErrorKind::Failed), which is transparent).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum GobjError {
+pub enum ErrorKind {
     /// An event arrived by a name the gclass does not declare as input.
     UnknownEvent {
         /// The receiving gclass.
@@ -80,7 +97,8 @@ pub enum GobjError {
         /// The keyword given.
         attr: String,
     },
-    /// A gobj was created with an attr value of the wrong type.
+    /// A gobj was created with an attr value of the wrong type, or out of
+    /// its range.
     BadAttr {
         /// The gclass.
         gclass: &'static str,
@@ -90,8 +108,9 @@ pub enum GobjError {
     /// An action read its payload with [`Kw::get`](crate::Kw::get) and
     /// `?`, and the key was missing or of another type.
     Kw(KwError),
-    /// An action failed for a reason of its own.
-    Failed(String),
+    /// An action failed for a reason of its own: a message or an error of
+    /// another library, kept whole.
+    Failed(Box<dyn StdError + Send + Sync>),
     /// No gobj has this unique name.
     UnknownGobj {
         /// The name asked for.
@@ -115,25 +134,45 @@ pub enum GobjError {
         /// The event.
         event: String,
     },
-    /// The receiver was in the middle of an action: the event is queued and
-    /// delivered right after that action returns (run to completion). Its
-    /// result is traced, not returned.
-    Queued {
-        /// The receiving gobj.
-        gobj: GobjId,
-        /// The event.
-        event: String,
+    /// There is no such subscription (to end).
+    NoSubscription {
+        /// The publisher, when known (not for a subscription id that
+        /// ended already).
+        publisher: Option<GobjId>,
+        /// The event, `None` for "all events" (or unknown).
+        event: Option<String>,
     },
-    /// An action panicked; the gaplic goes on.
+    /// The subscription is hard: only `force`, or the death of either end,
+    /// ends it.
+    HardSubscription {
+        /// The publisher.
+        publisher: GobjId,
+        /// The event, `None` for "all events".
+        event: Option<&'static str>,
+    },
+    /// An action, a hook or a callback panicked; the gaplic goes on.
     Panicked {
-        /// The gclass.
+        /// The gclass (`"-"` for a callback).
         gclass: &'static str,
-        /// The gobj.
+        /// The gobj (`"-"` for a callback).
         gobj: String,
-        /// The event it was handling (or the hook it was running).
+        /// The event it was handling, or the hook or callback it was
+        /// running.
         event: &'static str,
         /// The panic message.
         message: String,
+    },
+    /// Direct sends nested deeper than the gaplic's limit
+    /// ([`GaplicBuilder::max_send_depth`](crate::GaplicBuilder::max_send_depth)):
+    /// a cycle of sends, or a chain too long for the thread's stack. The
+    /// event was not delivered; `post` breaks such chains.
+    TooDeep {
+        /// The gobj the event was for.
+        gobj: GobjId,
+        /// The event.
+        event: String,
+        /// The limit.
+        limit: usize,
     },
     /// The gobj runs outside any gaplic (a [`Machine`](crate::Machine) of
     /// its own), so it cannot reach other gobjs.
@@ -141,13 +180,36 @@ pub enum GobjError {
         /// The gobj.
         gobj: String,
     },
+    /// An event came from no gobj (a test, the launcher), so there is no
+    /// sender to reply to.
+    NoSender {
+        /// The event.
+        event: &'static str,
+    },
     /// No gaplic of this name runs in this process.
     UnknownGaplic {
         /// The name asked for.
         name: String,
     },
-    /// The gaplic has stopped and takes no more events.
+    /// A gaplic of this name runs in this process already.
+    DuplicateGaplic {
+        /// The name.
+        name: String,
+    },
+    /// The gaplic has stopped (or is stopping) and takes no more events.
     Stopped {
+        /// The gaplic.
+        gaplic: String,
+    },
+    /// [`GaplicHandle::join`](crate::GaplicHandle::join) was called from
+    /// the gaplic's own thread, which would wait for itself.
+    JoinOwnThread {
+        /// The gaplic.
+        gaplic: String,
+    },
+    /// The thread of a gaplic ended without finishing its setup, or
+    /// panicked outside any action.
+    ThreadFailed {
         /// The gaplic.
         gaplic: String,
     },
@@ -179,32 +241,82 @@ pub enum GobjError {
 }
 
 impl GobjError {
-    /// An action's own failure, with a message that says why.
-    pub fn failed(message: impl fmt::Display) -> Self {
-        GobjError::Failed(message.to_string())
+    /// An action's own failure: a message (`&str`, `String`) or any error
+    /// (kept whole, as [`ErrorKind::Failed`]).
+    pub fn failed(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        ErrorKind::Failed(error.into()).into()
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// What went wrong, by value.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.kind
     }
 
     /// Whether the event was refused by the machine: unknown to the gclass,
     /// or not accepted in the current state (GinsFSM's
     /// `EventNotAcceptedError`).
-    pub const fn is_not_accepted(&self) -> bool {
+    pub fn is_not_accepted(&self) -> bool {
         matches!(
-            self,
-            GobjError::UnknownEvent { .. } | GobjError::NotAccepted { .. }
+            *self.kind,
+            ErrorKind::UnknownEvent { .. } | ErrorKind::NotAccepted { .. }
         )
     }
 
-    /// Whether a direct send found its receiver mid-action and queued the
-    /// event (run to completion): not a failure of the event itself.
-    pub const fn is_queued(&self) -> bool {
-        matches!(self, GobjError::Queued { .. })
+    /// Whether the gobj addressed is gone.
+    pub fn is_destroyed(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Destroyed { .. })
+    }
+
+    /// Whether the gaplic has stopped.
+    pub fn is_stopped(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Stopped { .. })
+    }
+}
+
+impl From<ErrorKind> for GobjError {
+    fn from(kind: ErrorKind) -> Self {
+        GobjError {
+            kind: Box::new(kind),
+        }
+    }
+}
+
+impl From<KwError> for GobjError {
+    fn from(error: KwError) -> Self {
+        ErrorKind::Kw(error).into()
+    }
+}
+
+impl fmt::Debug for GobjError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.kind, f)
     }
 }
 
 impl fmt::Display for GobjError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl StdError for GobjError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &*self.kind {
+            ErrorKind::Failed(error) => error.source(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GobjError::UnknownEvent {
+            ErrorKind::UnknownEvent {
                 gclass,
                 gobj,
                 event,
@@ -212,7 +324,7 @@ impl fmt::Display for GobjError {
                 f,
                 "event `{event}` is not an input event of gobj `{gobj}` of `{gclass}`"
             ),
-            GobjError::NotAccepted {
+            ErrorKind::NotAccepted {
                 gclass,
                 gobj,
                 state,
@@ -221,7 +333,7 @@ impl fmt::Display for GobjError {
                 f,
                 "event `{event}` not accepted by gobj `{gobj}` of `{gclass}` in state `{state}`"
             ),
-            GobjError::BadPayload {
+            ErrorKind::BadPayload {
                 gclass,
                 gobj,
                 event,
@@ -230,30 +342,38 @@ impl fmt::Display for GobjError {
                 f,
                 "event `{event}` for gobj `{gobj}` of `{gclass}` has a bad payload: {error}"
             ),
-            GobjError::UnknownState { gclass, state } => {
+            ErrorKind::UnknownState { gclass, state } => {
                 write!(f, "`{gclass}` has no state `{state}`")
             }
-            GobjError::UnknownAttr { gclass, attr } => {
+            ErrorKind::UnknownAttr { gclass, attr } => {
                 write!(f, "`{gclass}` has no attr `{attr}`")
             }
-            GobjError::BadAttr { gclass, error } => {
-                write!(f, "bad attr of `{gclass}`: {error}")
-            }
-            GobjError::Kw(error) => write!(f, "bad payload: {error}"),
-            GobjError::Failed(message) => f.write_str(message),
-            GobjError::UnknownGobj { name } => write!(f, "no gobj is named `{name}`"),
-            GobjError::Destroyed { gobj } => write!(f, "gobj {gobj} is destroyed"),
-            GobjError::DuplicateName { name } => {
+            ErrorKind::BadAttr { gclass, error } => write!(f, "bad attr of `{gclass}`: {error}"),
+            ErrorKind::Kw(error) => write!(f, "bad payload: {error}"),
+            ErrorKind::Failed(error) => fmt::Display::fmt(error, f),
+            ErrorKind::UnknownGobj { name } => write!(f, "no gobj is named `{name}`"),
+            ErrorKind::Destroyed { gobj } => write!(f, "gobj {gobj} is destroyed"),
+            ErrorKind::DuplicateName { name } => {
                 write!(f, "unique name `{name}` is taken already")
             }
-            GobjError::NotOutput { gclass, event } => {
+            ErrorKind::NotOutput { gclass, event } => {
                 write!(f, "event `{event}` is not an output event of `{gclass}`")
             }
-            GobjError::Queued { gobj, event } => write!(
+            ErrorKind::NoSubscription { publisher, event } => match (publisher, event) {
+                (Some(publisher), Some(event)) => {
+                    write!(f, "no such subscription to `{event}` of gobj {publisher}")
+                }
+                (Some(publisher), None) => {
+                    write!(f, "no such subscription to all events of gobj {publisher}")
+                }
+                (None, _) => f.write_str("the subscription has ended already"),
+            },
+            ErrorKind::HardSubscription { publisher, event } => write!(
                 f,
-                "gobj {gobj} is mid-action: event `{event}` is queued until the action returns"
+                "the subscription to `{}` of gobj {publisher} is hard: only force ends it",
+                event.unwrap_or("all events")
             ),
-            GobjError::Panicked {
+            ErrorKind::Panicked {
                 gclass,
                 gobj,
                 event,
@@ -262,43 +382,82 @@ impl fmt::Display for GobjError {
                 f,
                 "gobj `{gobj}` of `{gclass}` panicked handling `{event}`: {message}"
             ),
-            GobjError::NoGaplic { gobj } => {
+            ErrorKind::TooDeep { gobj, event, limit } => write!(
+                f,
+                "event `{event}` for gobj {gobj} not delivered: direct sends nested deeper than \
+                 {limit} (a cycle of sends? post breaks it)"
+            ),
+            ErrorKind::NoGaplic { gobj } => write!(
+                f,
+                "gobj `{gobj}` runs outside a gaplic and cannot reach other gobjs"
+            ),
+            ErrorKind::NoSender { event } => {
                 write!(
                     f,
-                    "gobj `{gobj}` runs outside a gaplic and cannot reach other gobjs"
+                    "event `{event}` came from no gobj: there is nobody to reply to"
                 )
             }
-            GobjError::UnknownGaplic { name } => {
+            ErrorKind::UnknownGaplic { name } => {
                 write!(f, "no gaplic named `{name}` runs in this process")
             }
-            GobjError::Stopped { gaplic } => write!(f, "gaplic `{gaplic}` has stopped"),
-            GobjError::Io { context, error } => write!(f, "{context}: {error}"),
-            GobjError::BadAddress { address, reason } => {
+            ErrorKind::DuplicateGaplic { name } => {
+                write!(f, "a gaplic named `{name}` runs in this process already")
+            }
+            ErrorKind::Stopped { gaplic } => write!(f, "gaplic `{gaplic}` has stopped"),
+            ErrorKind::JoinOwnThread { gaplic } => write!(
+                f,
+                "gaplic `{gaplic}` cannot be joined from its own thread: it would wait for itself"
+            ),
+            ErrorKind::ThreadFailed { gaplic } => {
+                write!(f, "the thread of gaplic `{gaplic}` failed")
+            }
+            ErrorKind::BadAddress { address, reason } => {
                 write!(f, "bad socket address `{address}`: {reason}")
             }
-            GobjError::Socket {
+            ErrorKind::Socket {
                 context,
                 address,
                 error,
             } => write!(f, "{context} `{address}`: {error}"),
+            ErrorKind::Io { context, error } => write!(f, "{context}: {error}"),
         }
     }
 }
 
-impl std::error::Error for GobjError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            GobjError::BadPayload { error, .. }
-            | GobjError::BadAttr { error, .. }
-            | GobjError::Kw(error) => Some(error),
-            GobjError::Io { error, .. } | GobjError::Socket { error, .. } => Some(error),
-            _ => None,
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl From<KwError> for GobjError {
-    fn from(error: KwError) -> Self {
-        GobjError::Kw(error)
+    #[test]
+    fn an_error_is_one_pointer_and_ret_stays_small() {
+        assert_eq!(size_of::<GobjError>(), size_of::<usize>());
+        assert!(size_of::<Ret>() <= 32, "Ret is {} bytes", size_of::<Ret>());
+    }
+
+    #[test]
+    fn a_cause_is_printed_once() {
+        let io = std::io::Error::other("disk on fire");
+        let e = GobjError::from(ErrorKind::Io {
+            context: "cannot poll",
+            error: io,
+        });
+        assert_eq!(e.to_string(), "cannot poll: disk on fire");
+        assert!(e.source().is_none());
+
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("printer offline")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = GobjError::failed(Outer(std::io::Error::other("cable")));
+        assert_eq!(e.to_string(), "printer offline");
+        assert_eq!(e.source().unwrap().to_string(), "cable");
     }
 }

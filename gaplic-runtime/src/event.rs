@@ -1,6 +1,8 @@
-//! `Event`: what an action receives.
+//! `Event`: what an action receives; `Sent`: what a direct send returns.
 
-use crate::{FromValue, GobjId, Kw, KwError};
+use std::sync::Arc;
+
+use crate::{FromValue, GobjId, Kw, KwError, Value};
 
 /// An event as an action sees it: its name, its keyword payload and the
 /// gobj that sent it.
@@ -13,7 +15,7 @@ use crate::{FromValue, GobjId, Kw, KwError};
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::{kw, Event};
+/// use gaplic::{kw, Event};
 ///
 /// let ev = Event::new("EV_QUERY", kw! { "data" => "query1" }, None);
 /// assert_eq!(ev.name(), "EV_QUERY");
@@ -31,11 +33,22 @@ pub struct Event {
 /// Where an event that came from another gaplic was sent from: the
 /// address to reply to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Origin {
     /// The sending gaplic's name.
-    pub gaplic: String,
+    pub gaplic: Arc<str>,
     /// The sending gobj's name (its unique name when it has one).
-    pub gobj: String,
+    pub gobj: Arc<str>,
+}
+
+impl Origin {
+    /// The gobj called `gobj` in the gaplic called `gaplic`.
+    pub fn new(gaplic: impl Into<Arc<str>>, gobj: impl Into<Arc<str>>) -> Self {
+        Origin {
+            gaplic: gaplic.into(),
+            gobj: gobj.into(),
+        }
+    }
 }
 
 impl Event {
@@ -97,5 +110,67 @@ impl Event {
     /// As [`Kw::get`]: the key is missing or of another type.
     pub fn get<T: FromValue>(&self, key: &str) -> Result<T, KwError> {
         self.kw.get(key)
+    }
+}
+
+/// What a direct send did: the receiver ran its action and returned a
+/// value, or the receiver was in the middle of an action and the event
+/// waits for that action to return (run to completion).
+///
+/// Deferring is not a failure: the event will be delivered, right after
+/// the receiver's current action, before anything else reaches it. So
+/// `cx.send(...)?` goes on in both cases; code that needs the receiver's
+/// answer reads it with [`value`](Sent::value), and code that must not
+/// wait for a busy receiver at all posts instead
+/// ([`Gaplic::post`](crate::Gaplic::post)). The result of a deferred event
+/// reaches nobody; if it is an error, it is traced.
+///
+/// # Examples
+///
+/// ```
+/// use gaplic::{Sent, Value};
+///
+/// let done = Sent::Done(Value::from(3));
+/// assert_eq!(done.value(), Some(&Value::Int(3)));
+/// assert!(Sent::Queued.is_queued());
+/// assert_eq!(Sent::Queued.into_value(), None);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sent {
+    /// The receiver's action ran and returned this.
+    Done(Value),
+    /// The receiver was mid-action: the event is delivered right after that
+    /// action returns.
+    Queued,
+}
+
+impl Sent {
+    /// The receiver's answer; `None` when the event was queued.
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            Sent::Done(value) => Some(value),
+            Sent::Queued => None,
+        }
+    }
+
+    /// The receiver's answer, by value; `None` when the event was queued.
+    pub fn into_value(self) -> Option<Value> {
+        match self {
+            Sent::Done(value) => Some(value),
+            Sent::Queued => None,
+        }
+    }
+
+    /// Whether the event was queued.
+    pub fn is_queued(&self) -> bool {
+        matches!(self, Sent::Queued)
+    }
+}
+
+/// A send that ran its receiver's action equals the value it returned, so
+/// tests can write `assert_eq!(gaplic.send(...)?, Value::Int(1))`.
+impl PartialEq<Value> for Sent {
+    fn eq(&self, other: &Value) -> bool {
+        self.value() == Some(other)
     }
 }

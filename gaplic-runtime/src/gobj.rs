@@ -2,8 +2,8 @@
 //! the key an event is addressed by.
 
 use std::any::{Any, TypeId};
-use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::event::Origin;
 use crate::{Event, Gaplic, Gclass, GclassMeta, GobjError, GobjId, Kw, Machine, Ret, Symbol};
@@ -13,50 +13,95 @@ use crate::{Event, Gaplic, Gclass, GclassMeta, GobjError, GobjId, Kw, Machine, R
 /// receiver is of that gclass) or by name (from config, other gaplics,
 /// the network).
 ///
-/// Every `<Gclass>Event` enum converts into it, and so do `&'static str`
-/// and `String`.
+/// Every `<Gclass>Event` enum converts into it, and so do `&'static str`,
+/// `String` and `Arc<str>`. It is opaque: only those conversions make one.
 ///
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::EventKey;
+/// use gaplic::EventKey;
 ///
 /// let key = EventKey::from("EV_TIMEOUT");
 /// assert_eq!(key.name(), "EV_TIMEOUT");
+/// assert_eq!(key, EventKey::from(String::from("EV_TIMEOUT")));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-pub enum EventKey {
+#[derive(Clone)]
+pub struct EventKey(Key);
+
+#[derive(Clone)]
+enum Key {
     /// A variant of the event enum of one gclass.
     Typed {
-        /// The gclass whose enum it is.
         gclass: TypeId,
-        /// The variant's index.
-        index: u16,
-        /// The variant's name, for receivers of another gclass.
+        index: u32,
         name: &'static str,
     },
-    /// A name.
-    Name(Cow<'static, str>),
+    Static(&'static str),
+    Shared(Arc<str>),
 }
 
 impl EventKey {
-    /// The key of `event`, of gclass `G`.
+    /// The key of `event`, of gclass `G`. Generated code calls it through
+    /// `From<G::Event>`.
+    ///
+    /// # Panics
+    ///
+    /// Never for a gclass `gobj!` accepts: it has far fewer than `u32::MAX`
+    /// events.
+    #[doc(hidden)]
     pub fn typed<G: Gclass + 'static>(event: G::Event) -> Self {
-        EventKey::Typed {
+        let index = u32::try_from(event.index()).expect("a gclass has fewer than 2^32 events");
+        EventKey(Key::Typed {
             gclass: TypeId::of::<G>(),
-            index: u16::try_from(event.index()).unwrap_or(u16::MAX),
+            index,
             name: event.name(),
-        }
+        })
     }
 
     /// The event's name.
     pub fn name(&self) -> &str {
-        match self {
-            EventKey::Typed { name, .. } => name,
-            EventKey::Name(name) => name,
+        match &self.0 {
+            Key::Typed { name, .. } | Key::Static(name) => name,
+            Key::Shared(name) => name,
+        }
+    }
+
+    /// The event of gclass `G` this key names, found by index when it was
+    /// made from `G`'s enum, by name otherwise.
+    #[inline]
+    pub(crate) fn resolve<G: Gclass + 'static>(&self) -> Option<G::Event> {
+        match &self.0 {
+            Key::Typed { gclass, index, .. } if *gclass == TypeId::of::<G>() => {
+                G::Event::ALL.get(*index as usize).copied()
+            }
+            _ => G::Event::from_name(self.name()),
         }
     }
 }
+
+impl PartialEq for EventKey {
+    /// Keys are equal when they name the same event: a typed key equals
+    /// the key of its name.
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (
+                Key::Typed {
+                    gclass: a,
+                    index: i,
+                    ..
+                },
+                Key::Typed {
+                    gclass: b,
+                    index: j,
+                    ..
+                },
+            ) => a == b && i == j,
+            _ => self.name() == other.name(),
+        }
+    }
+}
+
+impl Eq for EventKey {}
 
 impl fmt::Debug for EventKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -66,20 +111,35 @@ impl fmt::Debug for EventKey {
 
 impl From<&'static str> for EventKey {
     fn from(name: &'static str) -> Self {
-        EventKey::Name(Cow::Borrowed(name))
+        EventKey(Key::Static(name))
     }
 }
 
 impl From<String> for EventKey {
     fn from(name: String) -> Self {
-        EventKey::Name(Cow::Owned(name))
+        EventKey(Key::Shared(name.into()))
     }
+}
+
+impl From<Arc<str>> for EventKey {
+    fn from(name: Arc<str>) -> Self {
+        EventKey(Key::Shared(name))
+    }
+}
+
+/// What a gobj is doing when a panic or an error reaches the gaplic: a
+/// hook, or an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    StartUp,
+    GoOut,
+    Event,
 }
 
 /// A gobj of any gclass, as the registry stores it.
 pub(crate) trait AnyGobj: Any {
     fn meta(&self) -> &'static GclassMeta;
-    fn name(&self) -> &str;
+    fn name(&self) -> &Arc<str>;
     fn state_name(&self) -> &'static str;
     fn set_trace(&mut self, on: bool);
     /// Runs the machine for `event`.
@@ -103,8 +163,8 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
         G::META
     }
 
-    fn name(&self) -> &str {
-        Machine::name(self)
+    fn name(&self) -> &Arc<str> {
+        self.shared_name()
     }
 
     fn state_name(&self) -> &'static str {
@@ -125,13 +185,7 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
         source: Option<GobjId>,
         origin: Option<Box<Origin>>,
     ) -> Ret {
-        let found = match event {
-            EventKey::Typed { gclass, index, .. } if *gclass == TypeId::of::<G>() => {
-                G::Event::ALL.get(usize::from(*index)).copied()
-            }
-            other => G::Event::from_name(other.name()),
-        };
-        let Some(typed) = found.filter(|e| G::META.events[e.index()].input) else {
+        let Some(typed) = event.resolve::<G>().filter(|e| G::is_input(*e)) else {
             return Err(self.unknown_event(event.name()));
         };
         let ev = Event::new(typed.name(), kw, source).with_boxed_origin(origin);

@@ -4,8 +4,7 @@ use std::time::{Duration, Instant};
 
 use gaplic_macros::gobj;
 
-use crate::timer::TimerKey;
-use crate::{Cx, Event, GobjError, Kw, Ret, SubscribeOptions, Value};
+use crate::{Cx, Event, GobjError, Kw, Ret, SubscribeOptions, TimerId, Value};
 
 gobj! {
     /// A timer gobj, as GinsFSM's `GTimer`: `EV_SET_TIMER` arms it for
@@ -30,7 +29,7 @@ gobj! {
         /// The name the parent receives `EV_TIMEOUT` under.
         #[attr(default = "EV_TIMEOUT")]
         timeout_event_name: String,
-        armed: Option<TimerKey>,
+        armed: Option<TimerId>,
         due: Option<Instant>,
     }
     events {
@@ -61,9 +60,11 @@ gobj! {
 
 impl GTimer {
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
-        let (Some(id), Some(gaplic)) = (cx.id(), cx.gaplic.as_deref_mut()) else {
+        let Some(id) = cx.id() else {
+            // A machine of its own: nothing to arm, nobody to tell.
             return Ok(());
         };
+        let gaplic = cx.gaplic()?;
         if let Some(parent) = gaplic.parent_of(id) {
             let mut options = SubscribeOptions::new().post();
             if self.timeout_event_name != "EV_TIMEOUT" {
@@ -93,7 +94,7 @@ impl GTimer {
 
     fn fire(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
         self.armed = None;
-        cx.set_new_state(GTimerState::ST_IDLE);
+        cx.set_state(GTimerState::ST_IDLE);
         let previous = self.due.take();
         cx.broadcast(GTimerEvent::EV_TIMEOUT, Kw::new())?;
         if self.autostart && self.seconds >= 0.0 && cx.state() == GTimerState::ST_IDLE {
@@ -120,16 +121,16 @@ impl GTimer {
         )?;
         self.armed = Some(key);
         self.due = Some(due);
-        cx.set_new_state(GTimerState::ST_ARMED);
+        cx.set_state(GTimerState::ST_ARMED);
         Ok(())
     }
 
     fn disarm(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
-        if let Some(key) = self.armed.take() {
-            cx.gaplic()?.remove_timeout(key);
+        if let Some(timer) = self.armed.take() {
+            cx.cancel_timer(timer);
         }
         self.due = None;
-        cx.set_new_state(GTimerState::ST_IDLE);
+        cx.set_state(GTimerState::ST_IDLE);
         Ok(())
     }
 }

@@ -1,6 +1,13 @@
-//! Identities of gobjs.
+//! Identities: of gobjs, subscriptions and timers.
+//!
+//! Each is a small `Copy` value naming a slot of a generational store plus
+//! the generation of that slot, so an id kept after its object is gone
+//! never reaches the object that reuses the slot.
 
 use std::fmt;
+
+use crate::slab::SlabKey;
+use crate::timer::TimerKey;
 
 /// The identity of a gobj inside its gaplic.
 ///
@@ -15,7 +22,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::GobjId;
+/// use gaplic::GobjId;
 ///
 /// let first = GobjId::new(3, 0);
 /// let reused = GobjId::new(3, 1);
@@ -46,6 +53,18 @@ impl GobjId {
     }
 }
 
+impl SlabKey for GobjId {
+    fn from_parts(index: u32, generation: u32) -> Self {
+        GobjId::new(index, generation)
+    }
+    fn index(self) -> u32 {
+        self.index
+    }
+    fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
 impl fmt::Debug for GobjId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
@@ -57,3 +76,37 @@ impl fmt::Display for GobjId {
         write!(f, "#{}.{}", self.index, self.generation)
     }
 }
+
+/// The identity of one subscription, as
+/// [`subscribe`](crate::Gaplic::subscribe) and
+/// [`unsubscribe`](crate::Gaplic::unsubscribe) return it.
+///
+/// Re-subscribing the same subscriber to the same event of the same
+/// publisher updates the subscription in place and returns the same id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct SubscriptionId {
+    index: u32,
+    generation: u32,
+}
+
+impl SlabKey for SubscriptionId {
+    fn from_parts(index: u32, generation: u32) -> Self {
+        SubscriptionId { index, generation }
+    }
+    fn index(self) -> u32 {
+        self.index
+    }
+    fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+/// The identity of one timer of a gaplic, as
+/// [`Gaplic::set_timer`](crate::Gaplic::set_timer) and
+/// [`Cx::set_timer`](crate::Cx::set_timer) return it, to
+/// [`cancel`](crate::Gaplic::cancel_timer) it.
+///
+/// An id of a timer that fired or was cancelled is harmless: cancelling
+/// it again answers `false`, and never reaches a newer timer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct TimerId(pub(crate) TimerKey);

@@ -10,38 +10,48 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod builder;
 mod clock;
+mod cx;
+mod dest;
+mod driver;
 mod error;
 mod event;
 mod gaplic;
 mod gobj;
 mod gtimer;
 mod id;
-mod io;
+mod inbox;
+pub mod io;
 mod kw;
 mod machine;
 mod meta;
 mod poller;
 mod pubsub;
+mod queue;
 mod registry;
+mod slab;
 mod sock;
 mod support;
 mod thread;
 pub mod timer;
 mod value;
 
-pub use error::{GobjError, Ret};
-pub use event::{Event, Origin};
-pub use gaplic::{DEFAULT_BATCH, Dest, Gaplic, GaplicBuilder};
+pub use builder::{DEFAULT_BATCH, DEFAULT_MAX_SEND_DEPTH, GaplicBuilder};
+pub use cx::Cx;
+pub use dest::Dest;
+pub use error::{ErrorKind, GobjError, Ret};
+pub use event::{Event, Origin, Sent};
+pub use gaplic::Gaplic;
 pub use gobj::EventKey;
 pub use gtimer::{GTimer, GTimerEvent, GTimerState};
-pub use id::GobjId;
+pub use id::{GobjId, SubscriptionId, TimerId};
 pub use kw::{Kw, KwError};
 pub use machine::{
-    Action, Cx, Gclass, GoOut, Hooks, Machine, StartUp, Symbol, set_trace_all, trace_all,
+    Action, Gclass, GoOut, Hooks, Machine, StartUp, Symbol, set_trace_all, trace_all,
 };
 pub use meta::{AttrMeta, EventMeta, GclassMeta, ParamMeta, RowMeta, StateMeta};
-pub use pubsub::{SubscribeOptions, Subscriber, SubscriptionId};
+pub use pubsub::SubscribeOptions;
 pub use sock::{
     GConnex, GConnexEvent, GConnexState, GServerSock, GServerSockEvent, GServerSockState, GSock,
     GSockEvent, GSockState,

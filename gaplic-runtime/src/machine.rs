@@ -8,7 +8,10 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::{Event, Gaplic, GclassMeta, GobjError, GobjId, Kw, Ret};
+use std::sync::Arc;
+
+use crate::error::ErrorKind;
+use crate::{Cx, Event, Gaplic, GclassMeta, GobjError, GobjId, Kw, Ret};
 
 /// A variant of a generated event or state enum: it has a name and a
 /// position in its table.
@@ -88,8 +91,8 @@ pub trait Gclass: Sized {
     ///
     /// # Errors
     ///
-    /// [`GobjError::UnknownAttr`] for a keyword that is not an attr,
-    /// [`GobjError::BadAttr`] for a value of the wrong type.
+    /// [`ErrorKind::UnknownAttr`] for a keyword that is not an attr,
+    /// [`ErrorKind::BadAttr`] for a value of the wrong type.
     fn create(kw: &Kw) -> Result<Self, GobjError>;
 
     /// Runs the machine for one event: moves to the row's next state, then
@@ -97,110 +100,37 @@ pub trait Gclass: Sized {
     ///
     /// # Errors
     ///
-    /// [`GobjError::NotAccepted`] when the current state has no row for
+    /// [`ErrorKind::NotAccepted`] when the current state has no row for
     /// `event`; otherwise whatever the action returns.
     fn dispatch(&mut self, cx: &mut Cx<'_, Self>, event: Self::Event, ev: &Event) -> Ret;
-}
 
-/// What an action can see and do besides its own struct: the gobj's state
-/// and name and, in a gaplic, the other gobjs (send, post, broadcast,
-/// subscribe, create, destroy, timers: see the methods below).
-pub struct Cx<'a, G: Gclass> {
-    pub(crate) state: &'a mut G::State,
-    pub(crate) name: &'a str,
-    pub(crate) id: Option<GobjId>,
-    pub(crate) gaplic: Option<&'a mut Gaplic>,
-}
-
-impl<'a, G: Gclass> Cx<'a, G> {
-    /// A context over `state` for the gobj called `name`, outside any
-    /// gaplic.
-    pub fn new(state: &'a mut G::State, name: &'a str) -> Self {
-        Self {
-            state,
-            name,
-            id: None,
-            gaplic: None,
-        }
-    }
-
-    /// The gobj's id in its gaplic; `None` outside one.
-    pub fn id(&self) -> Option<GobjId> {
-        self.id
-    }
-
-    /// The current state. Inside an action this is already the row's next
-    /// state.
+    /// Whether `event` is an input event (accepted in some state).
     #[inline(always)]
-    pub fn state(&self) -> G::State {
-        *self.state
-    }
-
-    /// Moves to `state` (GinsFSM's `set_new_state`). An action may call it
-    /// to override the row's next state.
-    #[inline(always)]
-    pub fn set_new_state(&mut self, state: G::State) {
-        *self.state = state;
-    }
-
-    /// Moves to the state called `name`.
-    ///
-    /// # Errors
-    ///
-    /// [`GobjError::UnknownState`] when the gclass has no such state; the
-    /// state does not change.
-    pub fn set_new_state_by_name(&mut self, name: &str) -> Result<(), GobjError> {
-        *self.state = state_by_name::<G>(name)?;
-        Ok(())
-    }
-
-    /// The gobj's name.
-    pub fn name(&self) -> &str {
-        self.name
-    }
-
-    /// The gclass's metadata.
-    pub fn gclass(&self) -> &'static GclassMeta {
-        G::META
-    }
-
-    /// The error for `event` arriving in a state without a row for it,
-    /// traced as GinsFSM does. Called by generated dispatch.
-    #[doc(hidden)]
-    #[inline(always)]
-    pub fn not_accepted(&self, event: G::Event) -> GobjError {
-        // By value, so an accepted event never spills the context to memory.
-        not_accepted::<G>(self.name, *self.state, event)
-    }
-}
-
-impl<G: Gclass> Debug for Cx<'_, G> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cx")
-            .field("gclass", &G::META.name)
-            .field("gobj", &self.name)
-            .field("state", &self.state.name())
-            .finish()
+    fn is_input(event: Self::Event) -> bool {
+        Self::META.events[event.index()].input
     }
 }
 
 #[cold]
 #[inline(never)]
-fn not_accepted<G: Gclass>(name: &str, state: G::State, event: G::Event) -> GobjError {
-    let error = GobjError::NotAccepted {
+pub(crate) fn not_accepted<G: Gclass>(name: &str, state: G::State, event: G::Event) -> GobjError {
+    let error = GobjError::from(ErrorKind::NotAccepted {
         gclass: G::META.name,
         gobj: name.to_owned(),
         state: state.name(),
         event: event.name(),
-    };
+    });
     tracing::warn!(target: "gaplic::machine", "{error}");
     error
 }
 
-fn state_by_name<G: Gclass>(name: &str) -> Result<G::State, GobjError> {
-    G::State::from_name(name).ok_or_else(|| GobjError::UnknownState {
-        gclass: G::META.name,
-        state: name.to_owned(),
+pub(crate) fn state_by_name<G: Gclass>(name: &str) -> Result<G::State, GobjError> {
+    G::State::from_name(name).ok_or_else(|| {
+        ErrorKind::UnknownState {
+            gclass: G::META.name,
+            state: name.to_owned(),
+        }
+        .into()
     })
 }
 
@@ -255,7 +185,7 @@ pub fn trace_all() -> bool {
 ///     fn tick(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
 ///         self.count += 1;
 ///         if self.count == self.limit {
-///             cx.set_new_state(CounterState::ST_DONE);
+///             cx.set_state(CounterState::ST_DONE);
 ///         }
 ///         Ok(Value::from(self.count))
 ///     }
@@ -271,7 +201,7 @@ pub fn trace_all() -> bool {
 pub struct Machine<G: Gclass> {
     gobj: G,
     state: G::State,
-    name: String,
+    name: Arc<str>,
     trace: bool,
 }
 
@@ -282,7 +212,7 @@ impl<G: Gclass> Machine<G> {
     /// # Errors
     ///
     /// Those of [`Gclass::create`], or the error `start_up` returns.
-    pub fn new(name: impl Into<String>, kw: &Kw) -> Result<Self, GobjError> {
+    pub fn new(name: impl Into<Arc<str>>, kw: &Kw) -> Result<Self, GobjError> {
         Self::with_gobj(name, G::create(kw)?)
     }
 
@@ -292,7 +222,7 @@ impl<G: Gclass> Machine<G> {
     /// # Errors
     ///
     /// The error `start_up` returns.
-    pub fn with_gobj(name: impl Into<String>, gobj: G) -> Result<Self, GobjError> {
+    pub fn with_gobj(name: impl Into<Arc<str>>, gobj: G) -> Result<Self, GobjError> {
         let mut machine = Self {
             gobj,
             state: G::INITIAL_STATE,
@@ -304,11 +234,11 @@ impl<G: Gclass> Machine<G> {
     }
 
     /// The machine of `gobj` in its initial state, its `start_up` not run.
-    pub(crate) fn from_parts(name: impl Into<String>, gobj: G) -> Self {
+    pub(crate) fn from_parts(name: Arc<str>, gobj: G) -> Self {
         Self {
             gobj,
             state: G::INITIAL_STATE,
-            name: name.into(),
+            name,
             trace: false,
         }
     }
@@ -341,13 +271,10 @@ impl<G: Gclass> Machine<G> {
         gaplic: Option<&'a mut Gaplic>,
         id: Option<GobjId>,
     ) -> (&'a mut G, Cx<'a, G>) {
-        let cx = Cx {
-            state: &mut self.state,
-            name: &self.name,
-            id,
-            gaplic,
-        };
-        (&mut self.gobj, cx)
+        (
+            &mut self.gobj,
+            Cx::in_gaplic(&mut self.state, &self.name, id, gaplic),
+        )
     }
 
     /// Injects `event` with payload `kw` and no source; returns the
@@ -367,10 +294,10 @@ impl<G: Gclass> Machine<G> {
     ///
     /// # Errors
     ///
-    /// [`GobjError::UnknownEvent`] when the gclass has no input event of
+    /// [`ErrorKind::UnknownEvent`] when the gclass has no input event of
     /// that name; otherwise as [`inject_event`](Machine::inject_event).
     pub fn inject_by_name(&mut self, name: &str, kw: Kw) -> Ret {
-        match G::Event::from_name(name).filter(|e| G::META.events[e.index()].input) {
+        match G::Event::from_name(name).filter(|e| G::is_input(*e)) {
             Some(event) => self.inject(event, kw),
             None => Err(self.unknown_event(name)),
         }
@@ -380,11 +307,11 @@ impl<G: Gclass> Machine<G> {
     /// traced as GinsFSM does.
     #[cold]
     pub(crate) fn unknown_event(&self, name: &str) -> GobjError {
-        let error = GobjError::UnknownEvent {
+        let error = GobjError::from(ErrorKind::UnknownEvent {
             gclass: G::META.name,
-            gobj: self.name.clone(),
+            gobj: self.name.to_string(),
             event: name.to_owned(),
-        };
+        });
         tracing::warn!(target: "gaplic::machine", "{error}");
         error
     }
@@ -394,9 +321,9 @@ impl<G: Gclass> Machine<G> {
     ///
     /// # Errors
     ///
-    /// [`GobjError::BadPayload`] when a declared key is missing or has
+    /// [`ErrorKind::BadPayload`] when a declared key is missing or has
     /// another type (the state does not change);
-    /// [`GobjError::NotAccepted`] when the current state has no row for it;
+    /// [`ErrorKind::NotAccepted`] when the current state has no row for it;
     /// otherwise the action's own error.
     #[inline(always)]
     pub fn inject_event(&mut self, event: G::Event, ev: &Event) -> Ret {
@@ -427,9 +354,9 @@ impl<G: Gclass> Machine<G> {
     #[cold]
     fn check_payload(&self, event: G::Event, ev: &Event) -> Result<(), GobjError> {
         for param in G::META.events[event.index()].params {
-            (param.check)(ev.kw(), param.name).map_err(|error| GobjError::BadPayload {
+            (param.check)(ev.kw(), param.name).map_err(|error| ErrorKind::BadPayload {
                 gclass: G::META.name,
-                gobj: self.name.clone(),
+                gobj: self.name.to_string(),
                 event: event.name(),
                 error,
             })?;
@@ -499,7 +426,7 @@ impl<G: Gclass> Machine<G> {
     ///
     /// # Errors
     ///
-    /// [`GobjError::UnknownState`] when the gclass has no such state.
+    /// [`ErrorKind::UnknownState`] when the gclass has no such state.
     pub fn set_state_by_name(&mut self, name: &str) -> Result<(), GobjError> {
         self.state = state_by_name::<G>(name)?;
         Ok(())
@@ -507,6 +434,11 @@ impl<G: Gclass> Machine<G> {
 
     /// The gobj's name.
     pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The gobj's name, shared.
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
         &self.name
     }
 

@@ -3,14 +3,13 @@
 //! gaplics of a process know each other by name.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
-use mio::Waker;
-
+use crate::error::ErrorKind;
 use crate::event::Origin;
+use crate::inbox::Inbox;
 use crate::{Gaplic, GobjError, Kw};
 
 /// What another thread sends a gaplic.
@@ -26,48 +25,6 @@ pub(crate) enum Remote {
     Call(Box<dyn FnOnce(&mut Gaplic) + Send>),
     /// Stop the loop.
     Stop,
-}
-
-/// The receiving side of a gaplic, shared with its handles.
-pub(crate) struct Inbox {
-    name: Arc<str>,
-    /// Sending fails once the gaplic, which holds the receiver, is gone.
-    sender: Sender<Remote>,
-    waker: Arc<Waker>,
-    /// The loop is (about to be) blocked in its poll and needs a wake-up.
-    pub(crate) parked: AtomicBool,
-}
-
-impl Inbox {
-    pub(crate) fn new(name: Arc<str>, waker: Arc<Waker>) -> (Self, Receiver<Remote>) {
-        let (sender, receiver) = channel();
-        (
-            Inbox {
-                name,
-                sender,
-                waker,
-                parked: AtomicBool::new(false),
-            },
-            receiver,
-        )
-    }
-
-    fn send(&self, remote: Remote) -> Result<(), GobjError> {
-        let stopped = || GobjError::Stopped {
-            gaplic: self.name.to_string(),
-        };
-        self.sender.send(remote).map_err(|_| stopped())?;
-        // Pairs with the fence in `Gaplic::wait`: either the loop sees the
-        // message before it parks, or this sees it parked and wakes it.
-        fence(Ordering::SeqCst);
-        if self.parked.load(Ordering::SeqCst) {
-            self.waker.wake().map_err(|error| GobjError::Io {
-                context: "cannot wake the gaplic",
-                error,
-            })?;
-        }
-        Ok(())
-    }
 }
 
 /// The thread a gaplic runs on, and how its loop ended.
@@ -106,20 +63,20 @@ type GaplicThread = JoinHandle<Result<(), GobjError>>;
 /// ```
 #[derive(Clone)]
 pub struct GaplicHandle {
-    inbox: Arc<Inbox>,
+    inbox: Arc<Inbox<Remote>>,
     thread: Arc<Mutex<Option<GaplicThread>>>,
 }
 
 impl std::fmt::Debug for GaplicHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GaplicHandle")
-            .field("name", &self.inbox.name)
+            .field("name", self.inbox.name())
             .finish()
     }
 }
 
 impl GaplicHandle {
-    pub(crate) fn from_inbox(inbox: Arc<Inbox>) -> Self {
+    pub(crate) fn from_inbox(inbox: Arc<Inbox<Remote>>) -> Self {
         GaplicHandle {
             inbox,
             thread: Arc::new(Mutex::new(None)),
@@ -130,20 +87,24 @@ impl GaplicHandle {
     ///
     /// # Errors
     ///
-    /// [`GobjError::UnknownGaplic`].
+    /// [`ErrorKind::UnknownGaplic`].
     pub fn find(name: &str) -> Result<GaplicHandle, GobjError> {
         directory()
             .lock()
-            .ok()
-            .and_then(|gaplics| gaplics.get(name).cloned())
-            .ok_or_else(|| GobjError::UnknownGaplic {
-                name: name.to_owned(),
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| {
+                ErrorKind::UnknownGaplic {
+                    name: name.to_owned(),
+                }
+                .into()
             })
     }
 
     /// The gaplic's name.
     pub fn name(&self) -> &str {
-        &self.inbox.name
+        self.inbox.name()
     }
 
     /// Posts `event` to the gobj registered as `gobj` there. An unknown
@@ -151,7 +112,8 @@ impl GaplicHandle {
     ///
     /// # Errors
     ///
-    /// [`GobjError::Stopped`] when the gaplic no longer runs.
+    /// [`ErrorKind::Stopped`] once the gaplic was asked to stop: an event
+    /// posted before the stop is delivered, one after it is refused.
     pub fn post(&self, gobj: &str, event: &str, kw: Kw) -> Result<(), GobjError> {
         self.post_with_origin(gobj, event, kw, None)
     }
@@ -175,18 +137,26 @@ impl GaplicHandle {
     ///
     /// # Errors
     ///
-    /// [`GobjError::Stopped`] when the gaplic no longer runs.
+    /// [`ErrorKind::Stopped`] once the gaplic was asked to stop.
     pub fn call(&self, call: impl FnOnce(&mut Gaplic) + Send + 'static) -> Result<(), GobjError> {
         self.inbox.send(Remote::Call(Box::new(call)))
     }
 
-    /// Asks the gaplic to stop after its current turn.
+    /// Asks the gaplic to stop after its current turn (see
+    /// [`Gaplic::stop`]): from now on posts to it are refused; what was
+    /// posted before is delivered, then every gobj goes out.
     ///
     /// # Errors
     ///
-    /// [`GobjError::Stopped`] when it has stopped already.
+    /// [`ErrorKind::Stopped`] when it was asked to stop already.
     pub fn stop(&self) -> Result<(), GobjError> {
-        self.inbox.send(Remote::Stop)
+        if !self.inbox.close() {
+            return Err(ErrorKind::Stopped {
+                gaplic: self.name().to_owned(),
+            }
+            .into());
+        }
+        self.inbox.send_anyway(Remote::Stop)
     }
 
     /// Waits for the gaplic's thread to end and returns how its loop ended.
@@ -194,18 +164,38 @@ impl GaplicHandle {
     ///
     /// # Errors
     ///
-    /// The loop's error, or [`GobjError::Failed`] when the thread panicked.
+    /// The loop's error; [`ErrorKind::ThreadFailed`] when the thread
+    /// panicked; [`ErrorKind::JoinOwnThread`] when called from the
+    /// gaplic's own thread (from one of its actions), which would wait for
+    /// itself forever (the thread is not consumed: a join from elsewhere
+    /// still works).
     pub fn join(&self) -> Result<(), GobjError> {
-        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        let Ok(mut slot) = self.thread.lock() else {
+            return Ok(());
+        };
+        if slot
+            .as_ref()
+            .is_some_and(|t| t.thread().id() == std::thread::current().id())
+        {
+            return Err(ErrorKind::JoinOwnThread {
+                gaplic: self.name().to_owned(),
+            }
+            .into());
+        }
+        let thread = slot.take();
+        drop(slot);
         match thread {
-            Some(thread) => thread
-                .join()
-                .map_err(|_| GobjError::failed(format!("gaplic `{}` panicked", self.name())))?,
+            Some(thread) => thread.join().map_err(|_| {
+                GobjError::from(ErrorKind::ThreadFailed {
+                    gaplic: self.name().to_owned(),
+                })
+            })?,
             None => Ok(()),
         }
     }
 }
 
+/// The gaplics of the process, by name.
 fn directory() -> &'static Mutex<HashMap<String, GaplicHandle>> {
     static DIRECTORY: OnceLock<Mutex<HashMap<String, GaplicHandle>>> = OnceLock::new();
     DIRECTORY.get_or_init(|| Mutex::new(HashMap::new()))
@@ -216,9 +206,10 @@ struct Listed(String);
 
 impl Drop for Listed {
     fn drop(&mut self) {
-        if let Ok(mut gaplics) = directory().lock() {
-            gaplics.remove(&self.0);
-        }
+        directory()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
     }
 }
 
@@ -228,9 +219,9 @@ impl Drop for Listed {
 ///
 /// # Errors
 ///
-/// [`GobjError::DuplicateName`] when a gaplic of that name runs already;
-/// the error `setup` returns (the thread then ends);
-/// [`GobjError::Io`] when the thread or the poll cannot be made.
+/// [`ErrorKind::DuplicateGaplic`] when a gaplic of that name runs
+/// already; the error `setup` returns (the thread then ends);
+/// [`ErrorKind::Io`] when the thread or the poll cannot be made.
 pub fn spawn(
     name: &str,
     setup: impl FnOnce(&mut Gaplic) -> Result<(), GobjError> + Send + 'static,
@@ -248,8 +239,12 @@ pub fn spawn_with(
     setup: impl FnOnce(&mut Gaplic) -> Result<(), GobjError> + Send + 'static,
 ) -> Result<GaplicHandle, GobjError> {
     let (ready_tx, ready_rx) = channel::<Result<GaplicHandle, GobjError>>();
-    let thread = std::thread::Builder::new()
-        .name(builder.name().to_owned())
+    let mut thread = std::thread::Builder::new().name(builder.name().to_owned());
+    if let Some(bytes) = builder.stack_size {
+        thread = thread.stack_size(bytes);
+    }
+    let gaplic_name = builder.name().to_owned();
+    let thread = thread
         .spawn(move || -> Result<(), GobjError> {
             let mut gaplic = match builder.build() {
                 Ok(gaplic) => gaplic,
@@ -259,15 +254,13 @@ pub fn spawn_with(
                 }
             };
             let name = gaplic.name().to_owned();
-            let handle = GaplicHandle::from_inbox(gaplic.inbox().clone());
+            let handle = gaplic.handle();
             {
-                let Ok(mut gaplics) = directory().lock() else {
-                    let _ =
-                        ready_tx.send(Err(GobjError::failed("the gaplic directory is poisoned")));
-                    return Ok(());
-                };
+                // A panic elsewhere while the directory was locked leaves
+                // it consistent: every change is a single insert or remove.
+                let mut gaplics = directory().lock().unwrap_or_else(|e| e.into_inner());
                 if gaplics.contains_key(&name) {
-                    let _ = ready_tx.send(Err(GobjError::DuplicateName { name }));
+                    let _ = ready_tx.send(Err(ErrorKind::DuplicateGaplic { name }.into()));
                     return Ok(());
                 }
                 gaplics.insert(name.clone(), handle.clone());
@@ -280,13 +273,13 @@ pub fn spawn_with(
             let _ = ready_tx.send(Ok(handle));
             gaplic.run()
         })
-        .map_err(|error| GobjError::Io {
+        .map_err(|error| ErrorKind::Io {
             context: "cannot start the gaplic's thread",
             error,
         })?;
-    let handle = ready_rx
-        .recv()
-        .map_err(|_| GobjError::failed("the gaplic's thread ended during its setup"))?;
+    let handle = ready_rx.recv().map_err(|_| ErrorKind::ThreadFailed {
+        gaplic: gaplic_name.clone(),
+    })?;
     match handle {
         Ok(handle) => {
             if let Ok(mut slot) = handle.thread.lock() {
@@ -303,5 +296,5 @@ pub fn spawn_with(
 
 /// A copy of an error for the spawning thread (the thread keeps its own).
 fn clone_error(error: &GobjError) -> GobjError {
-    GobjError::failed(error)
+    GobjError::failed(error.to_string())
 }

@@ -80,6 +80,8 @@ pub struct Shared {
     rx_at: RefCell<HashMap<GobjId, Vec<u8>>>,
     condition: RefCell<Option<Condition>>,
     check_scheduled: Cell<bool>,
+    /// The condition of `run_until` held.
+    met: Rc<Cell<bool>>,
 }
 
 impl Shared {
@@ -229,7 +231,7 @@ fn check(shared: &Rc<Shared>, gaplic: &mut Gaplic) {
         return;
     };
     if condition(gaplic) {
-        gaplic.stop();
+        shared.met.set(true);
         return;
     }
     *shared.condition.borrow_mut() = Some(condition);
@@ -426,13 +428,13 @@ impl Harness {
     }
 
     /// Sends `EV_CONNECT` to `gsock`.
-    pub fn connect(&mut self, gsock: GobjId, address: &str) -> Ret {
+    pub fn connect(&mut self, gsock: GobjId, address: &str) -> Result<Sent, GobjError> {
         self.gaplic
             .send(gsock, GSockEvent::EV_CONNECT, kw! { "address" => address })
     }
 
     /// Sends `EV_SEND_DATA` with `data` to `gsock`.
-    pub fn send_data(&mut self, gsock: GobjId, data: &[u8]) -> Ret {
+    pub fn send_data(&mut self, gsock: GobjId, data: &[u8]) -> Result<Sent, GobjError> {
         self.gaplic
             .send(gsock, GSockEvent::EV_SEND_DATA, kw! { "data" => data })
     }
@@ -457,12 +459,12 @@ impl Harness {
         schedule_check(&self.log, &mut self.gaplic);
         let expired = Rc::new(Cell::new(false));
         let flag = expired.clone();
-        let watchdog = self.gaplic.add_timeout(limit, move |gaplic| {
-            flag.set(true);
-            gaplic.stop();
-        });
-        let ran = self.gaplic.run();
-        self.gaplic.remove_timeout(watchdog);
+        let watchdog = self.gaplic.set_timer(limit, move |_| flag.set(true));
+        self.log.met.set(false);
+        let met = self.log.met.clone();
+        let timed_out = expired.clone();
+        let ran = self.gaplic.run_until(move |_| met.get() || timed_out.get());
+        self.gaplic.cancel_timer(watchdog);
         let unmet = self.log.condition.borrow_mut().take().is_some();
         ran.expect("the gaplic's loop");
         if unmet {

@@ -61,7 +61,8 @@ impl Parent {
     /// Forwards the query to `C`; returns what `C` returned.
     fn forward(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
         let child = self.child.expect("made in start_up");
-        cx.send(child, ev.name(), ev.kw().clone())
+        let sent = cx.send(child, ev.name(), ev.kw().clone())?;
+        Ok(sent.into_value().unwrap_or_default())
     }
 
     fn store(&mut self, _cx: &mut Cx<Self>, ev: &Event) -> Ret {
@@ -108,7 +109,7 @@ gobj! {
 
 impl Child {
     /// Sends the answer to the parent. A queued answer (the parent is
-    /// mid-action) returns "reply queued"; any other error is returned.
+    /// mid-action) returns "reply queued"; an error is returned.
     fn answer_direct(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
         let me = cx.id().expect("in a gaplic");
         let parent = cx.gaplic()?.parent_of(me).expect("C has a parent");
@@ -118,15 +119,15 @@ impl Child {
             ("EV_RESP_ERROR", "ERROR")
         };
         let ret = cx.send(parent, event, kw! { "response" => response });
-        self.last_reply_queued =
-            matches!(&ret, Err(GobjError::Queued { gobj, .. }) if *gobj == parent);
+        self.last_reply_queued = matches!(&ret, Ok(Sent::Queued));
         self.last_reply = Some(match &ret {
-            Ok(value) => Ok(value.clone()),
+            Ok(Sent::Done(value)) => Ok(value.clone()),
+            Ok(Sent::Queued) => Ok(Value::from("reply queued")),
             Err(error) => Err(error.to_string()),
         });
-        match ret {
-            Err(error) if error.is_queued() => Ok(Value::from("reply queued")),
-            other => other,
+        match ret? {
+            Sent::Queued => Ok(Value::from("reply queued")),
+            Sent::Done(value) => Ok(value),
         }
     }
 

@@ -6,8 +6,9 @@ use gaplic_macros::gobj;
 
 use super::gsock::me;
 use super::{GSock, GSockEvent, seconds};
-use crate::timer::TimerKey;
-use crate::{Cx, Event, GobjError, GobjId, Kw, Ret, SubscribeOptions, Value, kw};
+
+use crate::error::ErrorKind;
+use crate::{Cx, Event, GobjError, GobjId, Kw, Ret, SubscribeOptions, TimerId, Value, kw};
 
 gobj! {
     /// A client connection to one of `addresses`, as GinsFSM's `GConnex`:
@@ -47,7 +48,7 @@ gobj! {
         next: usize,
         failures: u32,
         held: Vec<u8>,
-        timer: Option<TimerKey>,
+        timer: Option<TimerId>,
     }
     events {
         /// Start dialing (again).
@@ -114,10 +115,11 @@ impl GConnex {
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
         if self.addresses.is_empty() {
-            return Err(GobjError::BadAddress {
+            return Err(ErrorKind::BadAddress {
                 address: String::new(),
                 reason: "GConnex needs at least one address in `addresses`".to_owned(),
-            });
+            }
+            .into());
         }
         let id = me(cx)?;
         let settings = kw! {
@@ -198,14 +200,14 @@ impl GConnex {
     }
 
     fn stop(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
-        if let (Some(key), Ok(gaplic)) = (self.timer.take(), cx.gaplic()) {
-            gaplic.remove_timeout(key);
+        if let Some(timer) = self.timer.take() {
+            cx.cancel_timer(timer);
         }
         if let Some(gsock) = self.gsock {
             // A failure to drop is reported by the socket's own events.
             let _ = cx.send(gsock, GSockEvent::EV_DROP, Kw::new());
         }
-        cx.set_new_state(GConnexState::ST_DISCONNECTED);
+        cx.set_state(GConnexState::ST_DISCONNECTED);
         Ok(Value::Null)
     }
 
@@ -221,7 +223,8 @@ impl GConnex {
         let gsock = self
             .gsock
             .ok_or_else(|| GobjError::failed("GConnex lost its socket"))?;
-        cx.send(gsock, GSockEvent::EV_SEND_DATA, kw! { "data" => data })
+        let sent = cx.send(gsock, GSockEvent::EV_SEND_DATA, kw! { "data" => data })?;
+        Ok(sent.into_value().unwrap_or_default())
     }
 
     /// Waits before the next dial: the delay doubles with each failure in a

@@ -7,8 +7,9 @@ use gaplic_macros::gobj;
 use mio::{Interest, Token};
 
 use super::{Address, Stream, seconds};
-use crate::timer::TimerKey;
-use crate::{Cx, Event, GobjError, GobjId, Kw, Ret, SubscribeOptions, Value, kw};
+
+use crate::error::ErrorKind;
+use crate::{Cx, Event, GobjError, GobjId, Kw, Ret, SubscribeOptions, TimerId, Value, kw};
 
 /// Reads per `EV_IO` before the socket lets other gobjs have a turn.
 const READS_PER_TURN: usize = 16;
@@ -53,7 +54,7 @@ gobj! {
         rx: Vec<u8>,
         peer_closed: bool,
         close_pending: bool,
-        timer: Option<TimerKey>,
+        timer: Option<TimerId>,
         last_traffic: Option<Instant>,
     }
     events {
@@ -162,11 +163,11 @@ impl GSock {
         let mut stream = match Stream::connect(&address) {
             Ok(stream) => stream,
             Err(error) => {
-                let error = GobjError::Socket {
+                let error = GobjError::from(ErrorKind::Socket {
                     context: "cannot connect to",
                     address: self.address.clone(),
                     error,
-                };
+                });
                 return self.dial_failed(cx, error.to_string(), error);
             }
         };
@@ -179,7 +180,7 @@ impl GSock {
         )?;
         self.stream = Some(stream);
         self.token = Some(token);
-        cx.set_new_state(GSockState::ST_CONNECTING);
+        cx.set_state(GSockState::ST_CONNECTING);
         if let Some(limit) = seconds(self.connect_timeout) {
             self.timer = Some(cx.set_timer(limit, GSockEvent::EV_TIMER, Kw::new())?);
         }
@@ -199,11 +200,11 @@ impl GSock {
             },
         };
         if let Some(error) = failure {
-            let error = GobjError::Socket {
+            let error = GobjError::from(ErrorKind::Socket {
                 context: "cannot connect to",
                 address: self.address.clone(),
                 error,
-            };
+            });
             self.release(cx);
             return self.dial_failed(cx, error.to_string(), error);
         }
@@ -221,7 +222,7 @@ impl GSock {
 
     /// Publishes the failure of a dial and returns `error` to the sender.
     fn dial_failed(&mut self, cx: &mut Cx<Self>, reason: String, error: GobjError) -> Ret {
-        cx.set_new_state(GSockState::ST_IDLE);
+        cx.set_state(GSockState::ST_IDLE);
         self.out.clear();
         self.out_at = 0;
         tracing::debug!(target: "gaplic::sock", address = %self.address, %reason, "dial failed");
@@ -240,7 +241,7 @@ impl GSock {
 
     /// Enters `ST_CONNECTED` and says so.
     fn connected(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
-        cx.set_new_state(GSockState::ST_CONNECTED);
+        cx.set_state(GSockState::ST_CONNECTED);
         if let Some(stream) = &self.stream {
             stream.set_nodelay();
             // A peer that reset already has no name any more; keep the one
@@ -407,7 +408,7 @@ impl GSock {
         if cx.state() == GSockState::ST_CONNECTING {
             self.release(cx);
             let reason = "dropped while connecting".to_owned();
-            cx.set_new_state(GSockState::ST_IDLE);
+            cx.set_state(GSockState::ST_IDLE);
             let address = self.address.clone();
             cx.broadcast(
                 GSockEvent::EV_CONNECT_FAILED,
@@ -446,7 +447,7 @@ impl GSock {
     /// Closes the connection and says why.
     fn disconnect(&mut self, cx: &mut Cx<Self>, reason: String) -> Result<(), GobjError> {
         self.release(cx);
-        cx.set_new_state(GSockState::ST_IDLE);
+        cx.set_state(GSockState::ST_IDLE);
         let lost = self.buffered();
         self.out.clear();
         self.out_at = 0;
@@ -471,16 +472,19 @@ impl GSock {
     }
 
     fn cancel_timer(&mut self, cx: &mut Cx<Self>) {
-        if let (Some(key), Ok(gaplic)) = (self.timer.take(), cx.gaplic()) {
-            gaplic.remove_timeout(key);
+        if let Some(timer) = self.timer.take() {
+            cx.cancel_timer(timer);
         }
     }
 }
 
 /// The gobj's own id: sockets need a gaplic (its poll).
 pub(crate) fn me<G: crate::Gclass>(cx: &Cx<G>) -> Result<GobjId, GobjError> {
-    cx.id().ok_or_else(|| GobjError::NoGaplic {
-        gobj: cx.name().to_owned(),
+    cx.id().ok_or_else(|| {
+        ErrorKind::NoGaplic {
+            gobj: cx.name().to_owned(),
+        }
+        .into()
     })
 }
 

@@ -33,6 +33,7 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
 use crate::GobjError;
+use crate::error::ErrorKind;
 
 /// A parsed socket address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,9 +45,11 @@ pub(crate) enum Address {
 impl Address {
     /// Parses `host:port` (resolving a host name) or `unix:PATH`.
     pub(crate) fn parse(text: &str) -> Result<Address, GobjError> {
-        let bad = |reason: &str| GobjError::BadAddress {
-            address: text.to_owned(),
-            reason: reason.to_owned(),
+        let bad = |reason: &str| {
+            GobjError::from(ErrorKind::BadAddress {
+                address: text.to_owned(),
+                reason: reason.to_owned(),
+            })
         };
         if let Some(path) = text.strip_prefix("unix:") {
             if path.is_empty() {

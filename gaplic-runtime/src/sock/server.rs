@@ -7,6 +7,7 @@ use mio::{Interest, Token};
 
 use super::gsock::me;
 use super::{Address, GSock, GSockEvent, Listener};
+use crate::error::ErrorKind;
 use crate::{Cx, Event, GobjError, Kw, Ret, SubscribeOptions, Value, kw};
 
 /// Connections accepted per `EV_IO` before other gobjs get a turn.
@@ -76,7 +77,7 @@ impl GServerSock {
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
         let address = Address::parse(&self.address)?;
-        let mut listener = Listener::bind(&address).map_err(|error| GobjError::Socket {
+        let mut listener = Listener::bind(&address).map_err(|error| ErrorKind::Socket {
             context: "cannot listen on",
             address: self.address.clone(),
             error,

@@ -18,9 +18,8 @@ fn main() {
     assert_eq!(m.state(), FuseState::ST_BLOWN);
     for event in FuseEvent::ALL {
         let error = m.inject(*event, Kw::new()).unwrap_err();
-        assert!(matches!(
-            error,
-            GobjError::NotAccepted {
+        assert!(matches!(error.kind(),
+            ErrorKind::NotAccepted {
                 state: "ST_BLOWN",
                 ..
             }

@@ -25,7 +25,7 @@ impl Both {
         }
         self.started = true;
         self.log.push(format!("up {}", cx.name()));
-        cx.set_new_state(BothState::ST_B);
+        cx.set_state(BothState::ST_B);
         Ok(())
     }
 

@@ -41,14 +41,14 @@ fn main() {
     assert!(m.gobj().autostart);
 
     let missing = m.inject(OnTimerEvent::EV_SET_TIMER, kw! { "autostart" => true });
-    assert!(matches!(missing, Err(GobjError::BadPayload { .. })));
+    assert!(matches!(missing.as_ref().map_err(GobjError::kind), Err(ErrorKind::BadPayload { .. })));
     let wrong = m.inject(OnTimerEvent::EV_SET_TIMER, kw! { "seconds" => "5" });
-    assert!(matches!(wrong, Err(GobjError::BadPayload { .. })));
+    assert!(matches!(wrong.as_ref().map_err(GobjError::kind), Err(ErrorKind::BadPayload { .. })));
     let wrong = m.inject(
         OnTimerEvent::EV_SET_TIMER,
         kw! { "seconds" => 1, "autostart" => 1 },
     );
-    assert!(matches!(wrong, Err(GobjError::BadPayload { .. })));
+    assert!(matches!(wrong.as_ref().map_err(GobjError::kind), Err(ErrorKind::BadPayload { .. })));
     assert_eq!(m.gobj().seconds, 6);
 
     assert_eq!(
