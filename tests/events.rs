@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use gaplic::prelude::*;
 use support::{Parent, ParentEvent, ParentState, gaplic_with_p_and_c, warnings};
 
@@ -525,4 +527,225 @@ fn an_event_pending_for_a_gobj_destroyed_mid_action_is_dropped_with_a_trace() {
     assert_eq!(b.index(), a.index());
     g.run_until_idle();
     assert!(log_of(&g, b).is_empty());
+}
+
+// ----- deferring is not failing; errors nobody receives are traced -----------------
+
+gobj! {
+    /// Asks its peer, and notes the answer when it comes.
+    struct Asker {
+        #[attr]
+        peer: Option<GobjId>,
+        log: Vec<String>,
+    }
+    events {
+        EV_GO,
+        EV_POST_GO,
+        EV_ANSWER: input { n: i64 },
+    }
+    states { ST_IDLE }
+    machine {
+        ST_IDLE {
+            EV_GO => go,
+            EV_POST_GO => post_go,
+            EV_ANSWER => answer,
+        }
+    }
+}
+
+impl Asker {
+    fn go(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        let peer = self.peer.expect("given at creation");
+        let sent = cx.send(peer, "EV_ASK", Kw::new())?;
+        self.log.push(format!("asked: {sent:?}"));
+        Ok(Value::Null)
+    }
+
+    fn post_go(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        let peer = self.peer.expect("given at creation");
+        cx.post(peer, "EV_ASK", Kw::new())?;
+        self.log.push("posted".to_owned());
+        Ok(Value::Null)
+    }
+
+    fn answer(&mut self, _cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        self.log.push(format!("answer {}", ev.get::<i64>("n")?));
+        Ok(Value::from("thanks"))
+    }
+}
+
+gobj! {
+    /// Answers whoever asks, then goes on with its action.
+    struct Answerer {
+        answers: i64,
+        log: Vec<String>,
+    }
+    events { EV_ASK }
+    states { ST_IDLE }
+    machine { ST_IDLE { EV_ASK => ask } }
+}
+
+impl Answerer {
+    fn ask(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        self.answers += 1;
+        let sent = cx.reply(ev, "EV_ANSWER", kw! { "n" => self.answers })?;
+        self.log.push(format!("replied: {sent:?}"));
+        Ok(Value::from(self.answers))
+    }
+}
+
+/// A new user answered a socket from inside an action with `cx.send(...)?`;
+/// the receiver was mid-action, `send` returned `Err(Queued)` and `?`
+/// aborted the action half-way, silently. Deferring is not a failure now:
+/// the answer is queued behind the asker's action and the answerer's
+/// action goes on.
+#[test]
+fn a_reply_to_a_sender_that_is_mid_action_is_queued_and_the_action_goes_on() {
+    let mut g = gaplic("ev-reply-busy");
+    let answerer = g
+        .create_gobj::<Answerer>("answerer", None, Kw::new())
+        .unwrap();
+    let asker = g
+        .create_gobj::<Asker>("asker", None, kw! { "peer" => answerer })
+        .unwrap();
+    let ((), traces) = warnings(|| {
+        g.send(asker, AskerEvent::EV_GO, Kw::new()).unwrap();
+    });
+    assert!(traces.is_empty(), "{traces}");
+    assert_eq!(
+        g.gobj::<Asker>(asker).unwrap().log,
+        ["asked: Done(Int(1))", "answer 1"]
+    );
+    assert_eq!(
+        g.gobj::<Answerer>(answerer).unwrap().log,
+        ["replied: Queued"]
+    );
+
+    // Asked by post, the asker is idle when the answer comes: a direct send.
+    g.send(asker, AskerEvent::EV_POST_GO, Kw::new()).unwrap();
+    g.run_until_idle();
+    assert_eq!(
+        g.gobj::<Asker>(asker).unwrap().log[2..],
+        ["posted", "answer 2"]
+    );
+    assert_eq!(
+        g.gobj::<Answerer>(answerer).unwrap().log[1],
+        r#"replied: Done(Str("thanks"))"#
+    );
+}
+
+#[test]
+fn a_reply_to_an_event_from_no_gobj_is_an_error_that_names_the_event() {
+    let mut g = gaplic("ev-reply-nobody");
+    let answerer = g
+        .create_gobj::<Answerer>("answerer", None, Kw::new())
+        .unwrap();
+    let error = g.send(answerer, "EV_ASK", Kw::new()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "event `EV_ASK` came from no gobj: there is nobody to reply to"
+    );
+}
+
+gobj! {
+    /// Fails every event it gets, in state `ST_GRUMPY`; on `EV_SELF`,
+    /// sends itself `EV_FAIL` (queued behind that action).
+    struct Grump {}
+    events { EV_FAIL, EV_NEWS, EV_SELF }
+    states { ST_GRUMPY }
+    machine {
+        ST_GRUMPY {
+            EV_FAIL => fail,
+            EV_NEWS => fail,
+            EV_SELF => send_self,
+        }
+    }
+}
+
+impl Grump {
+    fn send_self(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        let me = cx.id().expect("in a gaplic");
+        assert!(cx.send(me, GrumpEvent::EV_FAIL, Kw::new())?.is_queued());
+        Ok(Value::Null)
+    }
+
+    fn fail(&mut self, _cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        Err(GobjError::failed(format!("grumpy about {}", ev.name())))
+    }
+}
+
+gobj! {
+    /// Publishes EV_NEWS.
+    struct Crier {}
+    events { EV_CRY, EV_NEWS: output }
+    states { ST_IDLE }
+    machine { ST_IDLE { EV_CRY => cry } }
+}
+
+impl Crier {
+    fn cry(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        cx.broadcast(CrierEvent::EV_NEWS, Kw::new())?;
+        Ok(Value::Null)
+    }
+}
+
+/// An `Err` that no caller receives is traced at WARN with the gclass, the
+/// gobj, its state and the event, whatever path the event took.
+#[test]
+fn errors_nobody_receives_are_traced_with_gclass_gobj_state_and_event() {
+    let mut g = gaplic("ev-unreceived");
+    let grump = g.create_gobj::<Grump>("grump", None, Kw::new()).unwrap();
+    let crier = g.create_gobj::<Crier>("crier", None, Kw::new()).unwrap();
+    g.subscribe(crier, Some("EV_NEWS"), grump, SubscribeOptions::new())
+        .unwrap();
+    let line = |event: &str| {
+        format!(
+            r#"gclass="Grump" gobj="grump" id={grump} state="ST_GRUMPY" event="{event}" error=grumpy about {event}"#
+        )
+    };
+    let paths: [(&str, &str, Box<dyn FnOnce(&mut Gaplic)>); 4] = [
+        (
+            "posted",
+            "EV_FAIL",
+            Box::new(move |g| g.post(grump, GrumpEvent::EV_FAIL, Kw::new()).unwrap()),
+        ),
+        (
+            "timer",
+            "EV_FAIL",
+            Box::new(move |g| {
+                g.set_gobj_timer(
+                    grump,
+                    Duration::from_millis(1),
+                    GrumpEvent::EV_FAIL,
+                    Kw::new(),
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "broadcast",
+            "EV_NEWS",
+            Box::new(move |g| {
+                g.send(crier, CrierEvent::EV_CRY, Kw::new()).unwrap();
+            }),
+        ),
+        (
+            "queued send",
+            "EV_FAIL",
+            Box::new(move |g| {
+                g.send(grump, GrumpEvent::EV_SELF, Kw::new()).unwrap();
+            }),
+        ),
+    ];
+    for (path, event, cause) in paths {
+        let ((), traces) = warnings(|| {
+            cause(&mut g);
+            g.advance(Duration::from_millis(5));
+        });
+        assert!(
+            traces.contains("nobody receives its result"),
+            "{path}: {traces}"
+        );
+        assert!(traces.contains(&line(event)), "{path}: {traces}");
+    }
 }

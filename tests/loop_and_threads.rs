@@ -509,15 +509,10 @@ impl Peer {
             cx.name(),
             ev.source()
         ));
-        if let Some(origin) = origin
-            && n < ROUNDS
-        {
-            cx.post_to_gaplic(
-                &origin.gaplic,
-                &origin.gobj,
-                "EV_BALL",
-                kw! { "n" => n + 1 },
-            )?;
+        if origin.is_some() && n < ROUNDS {
+            // Back to where it came from, in the other gaplic.
+            let sent = cx.reply(ev, "EV_BALL", kw! { "n" => n + 1 })?;
+            assert!(sent.is_queued(), "posted over there");
         }
         Ok(Value::Null)
     }

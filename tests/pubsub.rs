@@ -57,6 +57,12 @@ gobj! {
         /// Panics on EV_B.
         #[attr(default = false)]
         panic_on_b: bool,
+        /// On each EV_A, unsubscribes these gobjs from the publisher's EV_A.
+        #[attr]
+        unsubscribe: Vec<Value>,
+        /// On each EV_A, subscribes itself to the publisher's EV_A again.
+        #[attr(default = false)]
+        resubscribe: bool,
         got: Vec<Event>,
     }
     events { EV_A, EV_B, EV_RENAMED }
@@ -83,6 +89,16 @@ impl Listener {
         if let (Some(recruit), Some(publisher)) = (self.recruit.take(), ev.source()) {
             cx.gaplic()?
                 .subscribe(publisher, Some("EV_A"), recruit, SubscribeOptions::new())?;
+        }
+        if let Some(publisher) = ev.source().filter(|_| ev.name() == "EV_A") {
+            for other in &self.unsubscribe {
+                let other = GobjId::from_value(other).expect("gobj ids");
+                cx.gaplic()?
+                    .unsubscribe(publisher, Some("EV_A"), other, false)?;
+            }
+            if self.resubscribe {
+                cx.subscribe(publisher, Some("EV_A"), SubscribeOptions::new())?;
+            }
         }
         Ok(Value::from(cx.name()))
     }
@@ -800,4 +816,98 @@ fn subscriptions_die_with_the_publisher() {
     g.subscribe(heir, Some("EV_A"), l, plain()).unwrap();
     g.broadcast(heir, "EV_A", Kw::new()).unwrap();
     assert_eq!(names(&g, l), ["EV_A"]);
+}
+
+// ----- subscriptions changed during a broadcast --------------------------------
+
+/// A subscriber that unsubscribes two others from inside its action used
+/// to make them miss the broadcast in progress: who gets a broadcast is
+/// fixed when it starts.
+#[test]
+fn subscriptions_ended_during_a_broadcast_still_get_that_one() {
+    let mut g = gaplic("ps-unsub-mid");
+    let publisher = publisher(&mut g);
+    let second = listener(&mut g, "second");
+    let third = listener(&mut g, "third");
+    let first = g
+        .create_gobj::<Listener>(
+            "first",
+            None,
+            kw! { "unsubscribe" => vec![Value::Gobj(second), Value::Gobj(third)] },
+        )
+        .unwrap();
+    for id in [first, second, third] {
+        g.subscribe(publisher, Some("EV_A"), id, plain()).unwrap();
+    }
+    g.broadcast(publisher, "EV_A", Kw::new()).unwrap();
+    assert_eq!(take_order(), ["first", "second", "third"]);
+    assert_eq!(g.subscription_count(publisher), 1);
+    g.gobj_mut::<Listener>(first).unwrap().unsubscribe.clear();
+    g.broadcast(publisher, "EV_A", Kw::new()).unwrap();
+    assert_eq!(take_order(), ["first"], "they are gone from the next one");
+}
+
+/// A handler that re-subscribes to what it is handling used to miss every
+/// broadcast: the re-subscription removed and re-inserted it under a new
+/// id, which the running broadcast skipped. It is updated in place now.
+#[test]
+fn a_subscriber_that_resubscribes_during_each_broadcast_gets_every_one() {
+    let mut g = gaplic("ps-resub-mid");
+    let publisher = publisher(&mut g);
+    let before = listener(&mut g, "before");
+    let again = g
+        .create_gobj::<Listener>("again", None, kw! { "resubscribe" => true })
+        .unwrap();
+    let after = listener(&mut g, "after");
+    g.subscribe(publisher, Some("EV_A"), before, plain())
+        .unwrap();
+    let id = g
+        .subscribe(publisher, Some("EV_A"), again, plain())
+        .unwrap();
+    g.subscribe(publisher, Some("EV_A"), after, plain())
+        .unwrap();
+    for _ in 0..3 {
+        g.broadcast(publisher, "EV_A", Kw::new()).unwrap();
+        assert_eq!(take_order(), ["before", "again", "after"], "its place too");
+    }
+    assert_eq!(names(&g, again), ["EV_A"; 3]);
+    assert_eq!(
+        g.unsubscribe(publisher, Some("EV_A"), again, false)
+            .unwrap(),
+        id
+    );
+}
+
+/// A plain subscribe of the same subscriber to the same event as a hard
+/// subscription used to replace it with a soft one, which a later
+/// non-forced delete removed.
+#[test]
+fn a_hard_subscription_survives_a_soft_resubscription() {
+    let mut g = gaplic("ps-hard-resub");
+    let publisher = publisher(&mut g);
+    let l = listener(&mut g, "l");
+    let hard = g
+        .subscribe(publisher, Some("EV_A"), l, plain().hard())
+        .unwrap();
+    assert_eq!(
+        g.subscribe(publisher, Some("EV_A"), l, plain().post())
+            .unwrap(),
+        hard
+    );
+    assert_eq!(g.delete_subscriptions(publisher, false).unwrap(), 0);
+    let error = g
+        .unsubscribe(publisher, Some("EV_A"), l, false)
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("the subscription to `EV_A` of gobj {publisher} is hard: only force ends it")
+    );
+    g.broadcast(publisher, "EV_A", Kw::new()).unwrap();
+    assert!(
+        names(&g, l).is_empty(),
+        "by post now: the new options apply"
+    );
+    g.run_until_idle();
+    assert_eq!(names(&g, l), ["EV_A"]);
+    assert_eq!(g.delete_subscriptions(publisher, true).unwrap(), 1);
 }

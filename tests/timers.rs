@@ -413,7 +413,10 @@ fn a_bad_set_timer_payload_is_refused() {
     );
     assert_eq!(g.timer_count(), 0);
     let error = g.send(timer, GTimerEvent::EV_FIRED, Kw::new()).unwrap_err();
-    assert!(error.is_not_accepted(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "event `EV_FIRED` for gobj `timer` of `GTimer` has a bad payload: key `arming` is missing"
+    );
 }
 
 // ----- timers die with their owner ---------------------------------------------
@@ -600,4 +603,192 @@ fn a_panicking_timeout_is_traced_and_the_loop_goes_on() {
     let ((), traces) = warnings(|| g.advance(ms(5)));
     assert!(traces.contains("a timer callback panicked"), "{traces}");
     assert_eq!(*fired.borrow(), 1);
+}
+
+// ----- timers changed while timers fire -------------------------------------------
+
+/// All timers due in a turn used to be taken out before any ran, so a
+/// callback cancelling another timer due in the same turn got `false` and
+/// the cancelled timer fired anyway.
+#[test]
+fn a_timer_cancelled_by_one_due_in_the_same_turn_does_not_fire() {
+    let mut g = Gaplic::builder("tm-cancel-same-turn")
+        .virtual_clock()
+        .build()
+        .unwrap();
+    let fired = Rc::new(RefCell::new(Vec::new()));
+    let cancelled = Rc::new(RefCell::new(None));
+    let (log, result) = (fired.clone(), cancelled.clone());
+    let second = Rc::new(RefCell::new(None));
+    let victim = second.clone();
+    g.set_timer(ms(10), move |g| {
+        log.borrow_mut().push("first");
+        let id = victim.borrow_mut().take().expect("set below");
+        *result.borrow_mut() = Some(g.cancel_timer(id));
+    });
+    let log = fired.clone();
+    *second.borrow_mut() = Some(g.set_timer(ms(10), move |_| log.borrow_mut().push("second")));
+    assert_eq!(g.timer_count(), 2);
+    g.advance(ms(20));
+    assert_eq!(*fired.borrow(), ["first"]);
+    assert_eq!(*cancelled.borrow(), Some(true));
+    assert_eq!(g.timer_count(), 0);
+}
+
+/// A GTimer re-armed by another timer's callback in the turn its old
+/// arming is due used to fire at the old deadline and then refuse the
+/// real one.
+#[test]
+fn a_gtimer_rearmed_in_the_turn_it_was_due_fires_only_at_its_new_deadline() {
+    let (mut g, owner, timer, start) = owner_and_timer("tm-rearm-same-turn", Kw::new());
+    // Due at the same tick as the GTimer, and set first, so it runs first.
+    g.set_timer(ms(10), move |g| {
+        g.send(timer, GTimerEvent::EV_SET_TIMER, kw! { "seconds" => 0.05 })
+            .unwrap();
+    });
+    set_timer(&mut g, timer, kw! { "seconds" => 0.01 });
+    let ((), traces) = warnings(|| g.advance(ms(100)));
+    assert_eq!(offsets(&g, owner, start), [ms(60)]);
+    assert!(traces.is_empty(), "{traces}");
+}
+
+#[test]
+fn a_gtimer_cancelled_in_the_turn_it_was_due_never_fires() {
+    let (mut g, owner, timer, start) = owner_and_timer("tm-cancel-gtimer", Kw::new());
+    g.set_timer(ms(10), move |g| {
+        g.send(timer, GTimerEvent::EV_SET_TIMER, kw! { "seconds" => -1 })
+            .unwrap();
+    });
+    set_timer(
+        &mut g,
+        timer,
+        kw! { "seconds" => 0.01, "autostart" => true },
+    );
+    g.advance(ms(100));
+    assert!(offsets(&g, owner, start).is_empty());
+    assert_eq!(g.state_of(timer), Some("ST_IDLE"));
+    assert_eq!(g.timer_count(), 0);
+}
+
+/// An `EV_FIRED` of an arming that is over (or one forged by hand) is
+/// dropped, never published.
+#[test]
+fn a_stale_firing_of_a_gtimer_is_ignored() {
+    let (mut g, owner, timer, start) = owner_and_timer("tm-stale-fire", Kw::new());
+    set_timer(&mut g, timer, kw! { "seconds" => 0.05 });
+    for arming in [0, 7] {
+        assert_eq!(
+            g.send(timer, "EV_FIRED", kw! { "arming" => arming })
+                .unwrap(),
+            Value::Null
+        );
+    }
+    g.advance(ms(20));
+    assert!(offsets(&g, owner, start).is_empty());
+    g.advance(ms(100));
+    assert_eq!(offsets(&g, owner, start), [ms(50)]);
+}
+
+/// The timers of a gobj destroyed by an earlier timer of the same turn are
+/// cancelled with it: they do not fire.
+#[test]
+fn timers_of_a_gobj_destroyed_by_an_earlier_timer_of_the_turn_do_not_fire() {
+    let mut g = Gaplic::builder("tm-destroyed-same-turn")
+        .virtual_clock()
+        .build()
+        .unwrap();
+    let owner = g.create_gobj::<Owner>("owner", None, Kw::new()).unwrap();
+    g.set_timer(ms(10), move |g| g.destroy_gobj(owner).unwrap());
+    g.set_gobj_timer(owner, ms(10), "EV_TICK", Kw::new())
+        .unwrap();
+    g.set_gobj_timer(owner, ms(10), "EV_TICK", Kw::new())
+        .unwrap();
+    let ((), traces) = warnings(|| g.advance(ms(20)));
+    assert!(!g.contains(owner));
+    assert!(traces.is_empty(), "nothing reached the gone gobj: {traces}");
+    assert_eq!(g.timer_count(), 0);
+}
+
+gobj! {
+    /// The parent of a cyclic GTimer that disarms it at its third timeout.
+    struct Thrice {
+        timer: Option<GobjId>,
+        timeouts: u32,
+    }
+    events { EV_TIMEOUT }
+    states { ST_IDLE }
+    machine { ST_IDLE { EV_TIMEOUT => timeout } }
+    hooks { start_up }
+}
+
+impl Thrice {
+    fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
+        let timer = cx.create_child::<GTimer>("timer", Kw::new())?;
+        cx.send(
+            timer,
+            GTimerEvent::EV_SET_TIMER,
+            kw! { "seconds" => 0.01, "autostart" => true },
+        )?;
+        self.timer = Some(timer);
+        Ok(())
+    }
+
+    fn timeout(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        self.timeouts += 1;
+        if self.timeouts == 3 {
+            let timer = self.timer.expect("made in start_up");
+            cx.send(timer, GTimerEvent::EV_SET_TIMER, kw! { "seconds" => -1 })?;
+        }
+        Ok(Value::Null)
+    }
+}
+
+#[test]
+fn a_cyclic_gtimer_cancelled_from_its_own_timeout_stops() {
+    let mut g = Gaplic::builder("tm-cyclic-cancel")
+        .virtual_clock()
+        .build()
+        .unwrap();
+    let thrice = g.create_gobj::<Thrice>("thrice", None, Kw::new()).unwrap();
+    g.advance(ms(200));
+    assert_eq!(g.gobj::<Thrice>(thrice).unwrap().timeouts, 3);
+    assert_eq!(g.timer_count(), 0);
+}
+
+/// `seconds = 1e19` used to panic on `Instant` overflow, and NaN was
+/// accepted and never fired.
+#[test]
+fn a_gtimer_refuses_periods_no_clock_can_hold() {
+    let mut g = Gaplic::builder("tm-bad-seconds")
+        .virtual_clock()
+        .build()
+        .unwrap();
+    for bad in [1e19, f64::NAN, f64::INFINITY, GTimer::MAX_SECONDS * 2.0] {
+        let error = g
+            .create_gobj::<GTimer>("t", None, kw! { "seconds" => bad })
+            .unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::BadAttr { .. }), "{error}");
+        assert!(error.to_string().contains("key `seconds`"), "{error}");
+    }
+    assert!(g.is_empty());
+    let timer = g.create_gobj::<GTimer>("t", None, Kw::new()).unwrap();
+    set_timer(&mut g, timer, kw! { "seconds" => 5 });
+    for bad in [1e19, f64::NAN, f64::NEG_INFINITY] {
+        let error = g
+            .send(timer, GTimerEvent::EV_SET_TIMER, kw! { "seconds" => bad })
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "event `EV_SET_TIMER` for gobj `t` of `GTimer` has a bad payload: key `seconds`: \
+                 {bad} is out of range, expected a number of seconds up to 3153600000 \
+                 (negative disarms)"
+            )
+        );
+    }
+    assert_eq!(g.state_of(timer), Some("ST_ARMED"), "left as it was");
+    let year = GTimer::MAX_SECONDS / 100.0;
+    set_timer(&mut g, timer, kw! { "seconds" => year });
+    g.advance(Duration::from_secs_f64(year));
+    assert_eq!(g.state_of(timer), Some("ST_IDLE"), "a year is fine");
 }

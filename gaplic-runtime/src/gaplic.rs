@@ -296,10 +296,10 @@ impl Gaplic {
                 }
                 CheckIn::Next(next_gobj, next) => {
                     let (back, event, ret) = self.run_event(next_gobj, next);
-                    gobj = back;
                     if let Err(error) = ret {
-                        self.trace_unreceived(id, event.name(), &error);
+                        self.trace_failure(id, Some(&*back), event.name(), &error);
                     }
+                    gobj = back;
                 }
             }
         }
@@ -363,8 +363,19 @@ impl Gaplic {
     /// queued send, a timer, a broadcast, an IO readiness): traced at WARN
     /// with the receiver's gclass, name and state, so it is never lost.
     fn trace_unreceived(&self, dst: GobjId, event: &str, error: &GobjError) {
+        self.trace_failure(dst, self.registry.gobj(dst), event, error);
+    }
+
+    /// As [`trace_unreceived`](Gaplic::trace_unreceived), for a gobj the
+    /// caller holds (checked out).
+    fn trace_failure(
+        &self,
+        dst: GobjId,
+        gobj: Option<&dyn AnyGobj>,
+        event: &str,
+        error: &GobjError,
+    ) {
         let gclass = self.registry.meta(dst).map_or("-", |m| m.name);
-        let gobj = self.registry.gobj(dst);
         tracing::warn!(
             target: "gaplic",
             gaplic = %self.name,

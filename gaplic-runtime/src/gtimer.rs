@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use gaplic_macros::gobj;
 
-use crate::{Cx, Event, GobjError, Kw, Ret, SubscribeOptions, TimerId, Value};
+use crate::error::ErrorKind;
+use crate::{Cx, Event, GobjError, Kw, KwError, Ret, SubscribeOptions, TimerId, Value, kw};
 
 gobj! {
     /// A timer gobj, as GinsFSM's `GTimer`: `EV_SET_TIMER` arms it for
@@ -16,7 +17,14 @@ gobj! {
     /// `seconds` and `autostart` persist: an `EV_SET_TIMER` without one of
     /// them keeps the value it had. A cyclic timer keeps its cadence: each
     /// period counts from the previous deadline, not from when the loop got
-    /// to it.
+    /// to it. Re-arming or disarming takes effect at once: a firing of an
+    /// earlier arming never reaches the parent.
+    ///
+    /// `seconds` must be a number no greater than
+    /// [`GTimer::MAX_SECONDS`]; NaN, infinities and larger values are
+    /// refused, at creation with [`ErrorKind::BadAttr`] and in
+    /// `EV_SET_TIMER` with [`ErrorKind::BadPayload`] (the timer is then
+    /// left as it was).
     #[gobj(crate = "crate")]
     #[derive(Debug)]
     pub struct GTimer {
@@ -30,13 +38,16 @@ gobj! {
         #[attr(default = "EV_TIMEOUT")]
         timeout_event_name: String,
         armed: Option<TimerId>,
+        /// Counts the armings; a firing names the one it belongs to.
+        arming: u64,
         due: Option<Instant>,
     }
     events {
         /// Arms, re-arms or disarms the timer.
         EV_SET_TIMER: input top { seconds: Option<f64>, autostart: Option<bool> },
-        /// The gaplic's timer expired (sent by the gaplic to the timer).
-        EV_FIRED: input bottom,
+        /// The gaplic's timer expired (sent by the gaplic to the timer), for
+        /// the arming it names.
+        EV_FIRED: input bottom { arming: u64 },
         /// Published when the timer fires.
         EV_TIMEOUT: output top,
     }
@@ -49,6 +60,7 @@ gobj! {
     machine {
         ST_IDLE {
             EV_SET_TIMER => set_timer,
+            EV_FIRED => fire,
         }
         ST_ARMED {
             EV_SET_TIMER => set_timer,
@@ -59,7 +71,14 @@ gobj! {
 }
 
 impl GTimer {
+    /// The longest period a GTimer takes: 100 years, in seconds.
+    pub const MAX_SECONDS: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
+
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
+        check_seconds(self.seconds).map_err(|error| ErrorKind::BadAttr {
+            gclass: "GTimer",
+            error,
+        })?;
         let Some(id) = cx.id() else {
             // A machine of its own: nothing to arm, nobody to tell.
             return Ok(());
@@ -79,25 +98,42 @@ impl GTimer {
     }
 
     fn set_timer(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
-        if let Some(seconds) = ev.get::<Option<f64>>("seconds")? {
+        let seconds = ev.get::<Option<f64>>("seconds")?;
+        if let Some(seconds) = seconds
+            && let Err(error) = check_seconds(seconds)
+        {
+            return Err(ErrorKind::BadPayload {
+                gclass: "GTimer",
+                gobj: cx.name().to_owned(),
+                event: ev.name(),
+                error,
+            }
+            .into());
+        }
+        if let Some(seconds) = seconds {
             self.seconds = seconds;
         }
         if let Some(autostart) = ev.get::<Option<bool>>("autostart")? {
             self.autostart = autostart;
         }
-        self.disarm(cx)?;
+        self.disarm(cx);
         if self.seconds >= 0.0 {
             self.arm(cx, None)?;
         }
         Ok(Value::Null)
     }
 
-    fn fire(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+    fn fire(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        if self.armed.is_none() || ev.get::<u64>("arming")? != self.arming {
+            // A firing of an arming that was replaced or cancelled since.
+            tracing::trace!(target: "gaplic", gobj = cx.name(), "stale GTimer firing ignored");
+            return Ok(Value::Null);
+        }
         self.armed = None;
         cx.set_state(GTimerState::ST_IDLE);
         let previous = self.due.take();
         cx.broadcast(GTimerEvent::EV_TIMEOUT, Kw::new())?;
-        if self.autostart && self.seconds >= 0.0 && cx.state() == GTimerState::ST_IDLE {
+        if self.autostart && self.seconds >= 0.0 && self.armed.is_none() {
             self.arm(cx, previous)?;
         }
         Ok(Value::Null)
@@ -105,32 +141,43 @@ impl GTimer {
 
     /// Arms for one period from `from` (the previous deadline), or from now.
     fn arm(&mut self, cx: &mut Cx<Self>, from: Option<Instant>) -> Result<(), GobjError> {
-        let period = Duration::try_from_secs_f64(self.seconds).map_err(|_| {
-            GobjError::failed(format!(
-                "GTimer `{}`: bad seconds {}",
-                cx.name(),
-                self.seconds
-            ))
-        })?;
+        // `check_seconds` let only finite periods up to `MAX_SECONDS` in.
+        let period = Duration::from_secs_f64(self.seconds);
         let now = cx.gaplic()?.now();
-        let due = from.unwrap_or(now) + period;
-        let key = cx.set_timer(
+        let due = from.unwrap_or(now).checked_add(period).unwrap_or(now);
+        self.arming += 1;
+        let timer = cx.set_timer(
             due.saturating_duration_since(now),
             GTimerEvent::EV_FIRED,
-            Kw::new(),
+            kw! { "arming" => self.arming },
         )?;
-        self.armed = Some(key);
+        self.armed = Some(timer);
         self.due = Some(due);
         cx.set_state(GTimerState::ST_ARMED);
         Ok(())
     }
 
-    fn disarm(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
+    fn disarm(&mut self, cx: &mut Cx<Self>) {
         if let Some(timer) = self.armed.take() {
             cx.cancel_timer(timer);
         }
         self.due = None;
         cx.set_state(GTimerState::ST_IDLE);
-        Ok(())
     }
+}
+
+/// Refuses a period no clock can hold: NaN, infinite, or past
+/// [`GTimer::MAX_SECONDS`]. Negative values are fine: they disarm.
+fn check_seconds(seconds: f64) -> Result<(), KwError> {
+    if seconds.is_finite() && seconds <= GTimer::MAX_SECONDS {
+        return Ok(());
+    }
+    Err(KwError::OutOfRange {
+        key: "seconds".to_owned(),
+        value: seconds.to_string(),
+        expected: format!(
+            "a number of seconds up to {} (negative disarms)",
+            GTimer::MAX_SECONDS
+        ),
+    })
 }

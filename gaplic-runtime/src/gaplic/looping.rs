@@ -325,3 +325,24 @@ impl Gaplic {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{GTimer, GTimerEvent, Gaplic, Kw, kw};
+
+    /// A burst of a million posts used to leave ~94 MiB held by the queue
+    /// after it drained.
+    #[test]
+    fn a_drained_burst_of_posts_gives_the_queue_memory_back() {
+        let mut g = Gaplic::builder("burst").virtual_clock().build().unwrap();
+        let timer = g.create_gobj::<GTimer>("timer", None, Kw::new()).unwrap();
+        for _ in 0..200_000 {
+            g.post(timer, GTimerEvent::EV_SET_TIMER, kw! { "seconds" => -1 })
+                .unwrap();
+        }
+        assert!(g.queue.capacity() >= 200_000);
+        g.run_until_idle();
+        assert_eq!(g.queued(), 0);
+        assert!(g.queue.capacity() <= 2048, "{}", g.queue.capacity());
+    }
+}
