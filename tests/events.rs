@@ -703,7 +703,8 @@ fn errors_nobody_receives_are_traced_with_gclass_gobj_state_and_event() {
             r#"gclass="Grump" gobj="grump" id={grump} state="ST_GRUMPY" event="{event}" error=grumpy about {event}"#
         )
     };
-    let paths: [(&str, &str, Box<dyn FnOnce(&mut Gaplic)>); 4] = [
+    type Cause = Box<dyn FnOnce(&mut Gaplic)>;
+    let paths: [(&str, &str, Cause); 4] = [
         (
             "posted",
             "EV_FAIL",
