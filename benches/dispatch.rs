@@ -55,7 +55,9 @@ const BREAKDOWN_ROUNDS: usize = 1000;
 /// What the actions count. Every side holds one and calls the same methods:
 /// the `count_*` methods do the work; the sides whose actions return the
 /// runtime's `Ret` (gobj, hand_match) wrap them in the methods named after
-/// the action, which also build the action's result.
+/// the action, which also build the action's result. Public, as is
+/// `HandEvent`, because the statig machine's public storage and generated
+/// impls name them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     starts: u64,
@@ -259,6 +261,7 @@ impl HandState {
     }
 }
 
+/// The events of the hand-written sides and of statig, in `Conn`'s terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandEvent {
     Connect,
