@@ -1,20 +1,35 @@
-//! Dispatch of an event without payload: a `gobj!` gclass driven through
-//! `Machine::inject` against a hand-written `match` over the same 4-state x
-//! 6-event machine, with the same actions and the same errors.
+//! Dispatch of an event without payload through the same 4-state x 6-event
+//! machine, written four ways that do the same work (the same counters
+//! bumped by the same actions, the same transitions):
+//! - gobj: a `gobj!` gclass driven through `Machine::inject`;
+//! - hand_match: a hand-written `match` shaped as the runtime's contract
+//!   (it takes the payload, its actions return the runtime's `Ret`, and an
+//!   event not accepted gives the same `GobjError` and trace);
+//! - statig: statig's `#[state_machine]` (blocking), one handler per
+//!   state;
+//! - plain_match: a plain `match` on an enum whose actions return `()`.
+//!
+//! An event the current state does not accept leaves the state as it is
+//! and runs no action on every side: gobj and hand_match return
+//! `NotAccepted`; statig and plain_match count it (statig's handler counts
+//! it and defers it with `Super` to a superstate there is none of, so
+//! statig drops it).
 //!
 //! Two event streams, both generated once before timing:
 //! - predictable: a 7-event cycle that the machine accepts entirely;
 //! - unpredictable: a fixed-seed xorshift walk of the machine, about 10% of
 //!   whose events are not accepted in the state they arrive in.
 //!
-//! Both sides are checked to do the same work before anything is timed.
-//! After criterion's report, the ratios gobj/hand_match are measured again
-//! with a best-of-N loop in this process and printed as
-//! `ratio dispatch/<stream> gobj/hand_match = ...`, followed by a breakdown:
-//! the same passes with parts of the work removed (the payload argument,
-//! the `Machine` around the generated `dispatch`) or added (the runtime's
-//! `trace_all()` check on the hand side), to show where a difference comes
-//! from.
+//! All sides are checked to do the same work before anything is timed
+//! (every state, result and refusal along the stream, then the counters).
+//! After criterion's report, the ratios are measured again with a
+//! best-of-N loop in this process and printed as
+//! `ratio dispatch/<stream> gobj/<baseline> = ...` for hand_match, statig
+//! (against the target: at most 1.2x statig) and plain_match, followed by
+//! a breakdown: the same passes with parts of the work removed (the
+//! payload argument, the `Machine` around the generated `dispatch`) or
+//! added (the runtime's `trace_all()` check on the hand side), to show
+//! where a difference comes from.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -25,8 +40,11 @@ use gaplic::prelude::*;
 /// Events per stream, and per timed pass.
 const STREAM_LEN: usize = 16 * 1024;
 
-/// Passes over each stream, per side, in the best-of-N ratio measurement.
+/// Passes over each stream, per way, in the best-of-N ratio measurement.
 const RATIO_ROUNDS: usize = 3000;
+
+/// The target: gobj at most this many times statig's time per event.
+const STATIG_TARGET: f64 = 1.2;
 
 /// Passes over each stream, per way, in the breakdown.
 const BREAKDOWN_ROUNDS: usize = 1000;
@@ -34,9 +52,14 @@ const BREAKDOWN_ROUNDS: usize = 1000;
 // ---------------------------------------------------------------------------
 // The work both sides do: the action bodies.
 
-/// What the actions count. Both sides hold one and call the same methods.
+/// What the actions count. Every side holds one and calls the same methods:
+/// the `count_*` methods do the work; the sides whose actions return the
+/// runtime's `Ret` (gobj, hand_match) wrap them in the methods named after
+/// the action, which also build the action's result. Public, as is
+/// `HandEvent`, because the statig machine's public storage and generated
+/// impls name them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Counters {
+pub struct Counters {
     starts: u64,
     opens: u64,
     data: u64,
@@ -49,50 +72,90 @@ struct Counters {
 
 impl Counters {
     #[inline]
-    fn start(&mut self) -> Ret {
+    fn count_start(&mut self) {
         self.starts += 1;
+    }
+
+    #[inline]
+    fn count_open(&mut self) {
+        self.opens += 1;
+    }
+
+    #[inline]
+    fn count_data(&mut self) {
+        self.data += 1;
+    }
+
+    #[inline]
+    fn count_tick(&mut self) {
+        self.ticks += 1;
+    }
+
+    #[inline]
+    fn count_retry(&mut self) {
+        self.retries += 1;
+    }
+
+    #[inline]
+    fn count_close(&mut self) {
+        self.closes += 1;
+    }
+
+    #[inline]
+    fn count_fail(&mut self) {
+        self.fails += 1;
+    }
+
+    #[inline]
+    fn count_drop(&mut self) {
+        self.drops += 1;
+    }
+
+    #[inline]
+    fn start(&mut self) -> Ret {
+        self.count_start();
         Ok(Value::Null)
     }
 
     #[inline]
     fn open(&mut self) -> Ret {
-        self.opens += 1;
+        self.count_open();
         Ok(Value::Int(self.opens as i64))
     }
 
     #[inline]
     fn data(&mut self) -> Ret {
-        self.data += 1;
+        self.count_data();
         Ok(Value::Int(self.data as i64))
     }
 
     #[inline]
     fn tick(&mut self) -> Ret {
-        self.ticks += 1;
+        self.count_tick();
         Ok(Value::Null)
     }
 
     #[inline]
     fn retry(&mut self) -> Ret {
-        self.retries += 1;
+        self.count_retry();
         Ok(Value::Int(self.retries as i64))
     }
 
     #[inline]
     fn close(&mut self) -> Ret {
-        self.closes += 1;
+        self.count_close();
         Ok(Value::Null)
     }
 
     #[inline]
     fn fail(&mut self) -> Ret {
-        self.fails += 1;
+        self.count_fail();
         Ok(Value::Bool(false))
     }
 
     #[inline]
     fn drop_it(&mut self) -> Ret {
-        self.drops += 1;
+        self.count_drop();
         Ok(Value::Null)
     }
 }
@@ -198,8 +261,9 @@ impl HandState {
     }
 }
 
+/// The events of the hand-written sides and of statig, in `Conn`'s terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum HandEvent {
+pub enum HandEvent {
     Connect,
     Connected,
     Data,
@@ -321,6 +385,232 @@ impl HandConn {
         error
     }
 }
+
+// ---------------------------------------------------------------------------
+// The plain baseline: the same `match`, as one writes it without the
+// runtime's types: actions return `()`, no payload, and an event the state
+// does not accept is counted and otherwise ignored.
+
+/// The machine as a plain `match` on an enum.
+struct PlainConn {
+    counters: Counters,
+    state: HandState,
+    /// Events that arrived in a state that does not accept them.
+    refused: u64,
+}
+
+impl PlainConn {
+    fn new() -> Self {
+        Self {
+            counters: Counters::default(),
+            state: HandState::Idle,
+            refused: 0,
+        }
+    }
+
+    /// Sets the next state, then runs the action.
+    #[inline(always)]
+    fn step(&mut self, event: HandEvent) {
+        use HandEvent as E;
+        use HandState as S;
+        match (self.state, event) {
+            (S::Idle, E::Connect) => {
+                self.state = S::Connecting;
+                self.counters.count_start();
+            }
+            (S::Idle, E::Data) => self.counters.count_drop(),
+            (S::Idle, E::Timeout) => self.counters.count_tick(),
+            (S::Connecting, E::Connected) => {
+                self.state = S::Connected;
+                self.counters.count_open();
+            }
+            (S::Connecting, E::Timeout) => self.counters.count_retry(),
+            (S::Connecting, E::Disconnect) => {
+                self.state = S::Idle;
+                self.counters.count_close();
+            }
+            (S::Connecting, E::Closed) => {
+                self.state = S::Idle;
+                self.counters.count_fail();
+            }
+            (S::Connected, E::Connect) => self.counters.count_drop(),
+            (S::Connected, E::Data) => self.counters.count_data(),
+            (S::Connected, E::Timeout) => self.counters.count_tick(),
+            (S::Connected, E::Disconnect) => {
+                self.state = S::Closing;
+                self.counters.count_close();
+            }
+            (S::Connected, E::Closed) => {
+                self.state = S::Idle;
+                self.counters.count_fail();
+            }
+            (S::Closing, E::Data) => self.counters.count_drop(),
+            (S::Closing, E::Timeout) => {
+                self.state = S::Idle;
+                self.counters.count_tick();
+            }
+            (S::Closing, E::Disconnect) => {}
+            (S::Closing, E::Closed) => {
+                self.state = S::Idle;
+                self.counters.count_close();
+            }
+            _ => self.refused += 1,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The library baseline: the same machine with statig's `#[state_machine]`
+// (blocking). One handler per state; an event a state does not accept is
+// counted and deferred to the superstate (`Super`), of which there is none,
+// so statig drops it: the state stays and no action runs.
+
+mod statig_conn {
+    use statig::prelude::*;
+
+    use super::{Counters, HandEvent};
+
+    /// The shared storage of the statig machine.
+    #[derive(Clone, Debug, Default)]
+    pub struct StatigConn {
+        pub counters: Counters,
+        /// Events that arrived in a state that does not accept them.
+        pub refused: u64,
+    }
+
+    /// The statig machine, initialized.
+    pub type StatigMachine = InitializedStateMachine<StatigConn>;
+
+    #[state_machine(
+        initial = "State::idle()",
+        state(derive(Clone, Copy, Debug, PartialEq, Eq))
+    )]
+    impl StatigConn {
+        #[state]
+        fn idle(&mut self, event: &HandEvent) -> Outcome<State> {
+            match event {
+                HandEvent::Connect => {
+                    self.counters.count_start();
+                    Transition(State::connecting())
+                }
+                HandEvent::Data => {
+                    self.counters.count_drop();
+                    Handled
+                }
+                HandEvent::Timeout => {
+                    self.counters.count_tick();
+                    Handled
+                }
+                _ => self.refuse(),
+            }
+        }
+
+        #[state]
+        fn connecting(&mut self, event: &HandEvent) -> Outcome<State> {
+            match event {
+                HandEvent::Connected => {
+                    self.counters.count_open();
+                    Transition(State::connected())
+                }
+                HandEvent::Timeout => {
+                    self.counters.count_retry();
+                    Handled
+                }
+                HandEvent::Disconnect => {
+                    self.counters.count_close();
+                    Transition(State::idle())
+                }
+                HandEvent::Closed => {
+                    self.counters.count_fail();
+                    Transition(State::idle())
+                }
+                _ => self.refuse(),
+            }
+        }
+
+        #[state]
+        fn connected(&mut self, event: &HandEvent) -> Outcome<State> {
+            match event {
+                HandEvent::Connect => {
+                    self.counters.count_drop();
+                    Handled
+                }
+                HandEvent::Data => {
+                    self.counters.count_data();
+                    Handled
+                }
+                HandEvent::Timeout => {
+                    self.counters.count_tick();
+                    Handled
+                }
+                HandEvent::Disconnect => {
+                    self.counters.count_close();
+                    Transition(State::closing())
+                }
+                HandEvent::Closed => {
+                    self.counters.count_fail();
+                    Transition(State::idle())
+                }
+                _ => self.refuse(),
+            }
+        }
+
+        #[state]
+        fn closing(&mut self, event: &HandEvent) -> Outcome<State> {
+            match event {
+                HandEvent::Data => {
+                    self.counters.count_drop();
+                    Handled
+                }
+                HandEvent::Timeout => {
+                    self.counters.count_tick();
+                    Transition(State::idle())
+                }
+                HandEvent::Disconnect => Handled,
+                HandEvent::Closed => {
+                    self.counters.count_close();
+                    Transition(State::idle())
+                }
+                _ => self.refuse(),
+            }
+        }
+    }
+
+    impl StatigConn {
+        /// Counts an event the current state does not accept and hands it
+        /// up, where nothing takes it.
+        #[inline]
+        fn refuse(&mut self) -> Outcome<State> {
+            self.refused += 1;
+            Super
+        }
+    }
+
+    /// A machine in its initial state, counting from zero.
+    pub fn new_machine() -> StatigMachine {
+        StatigConn::default().uninitialized_state_machine().init()
+    }
+
+    /// The machine back in its initial state, keeping what it counted.
+    /// statig changes the state of a running machine only through events,
+    /// so this builds a new one around the same storage.
+    pub fn restart(machine: &mut StatigMachine) {
+        let storage = StatigConn::clone(machine);
+        *machine = storage.uninitialized_state_machine().init();
+    }
+
+    /// The current state, named as `Conn` names it.
+    pub fn state_name(machine: &StatigMachine) -> &'static str {
+        match machine.state() {
+            State::Idle {} => "ST_IDLE",
+            State::Connecting {} => "ST_CONNECTING",
+            State::Connected {} => "ST_CONNECTED",
+            State::Closing {} => "ST_CLOSING",
+        }
+    }
+}
+
+use statig_conn::StatigMachine;
 
 // ---------------------------------------------------------------------------
 // The streams.
@@ -482,6 +772,36 @@ fn pass_gobj(conn: &mut Machine<Conn>, events: &[ConnEvent]) -> Tally {
     tally
 }
 
+/// statig's `handle(&event)`. Its handlers return no result, so the pass
+/// returns the refusals only (and a zero digest).
+#[inline(never)]
+fn pass_statig(conn: &mut StatigMachine, events: &[HandEvent]) -> Tally {
+    statig_conn::restart(conn);
+    let before = conn.refused;
+    for event in events {
+        conn.handle(event);
+    }
+    Tally {
+        digest: 0,
+        refused: conn.refused - before,
+    }
+}
+
+/// The plain `match`: actions return `()`, so the pass returns the
+/// refusals only (and a zero digest).
+#[inline(never)]
+fn pass_plain(conn: &mut PlainConn, events: &[HandEvent]) -> Tally {
+    conn.state = HandState::Idle;
+    let before = conn.refused;
+    for &event in events {
+        conn.step(event);
+    }
+    Tally {
+        digest: 0,
+        refused: conn.refused - before,
+    }
+}
+
 // The breakdown: the same passes with parts of the work taken away or
 // added, to show where the difference between the two sides comes from.
 
@@ -549,6 +869,10 @@ enum Way {
     Hand,
     /// The generated side: `Machine::inject(event, Kw::new())`.
     Gobj,
+    /// statig's `#[state_machine]`: `handle(&event)`.
+    Statig,
+    /// The plain `match`: `PlainConn::step(event)`.
+    PlainMatch,
     HandStep,
     HandTraceAll,
     GobjInjectEvent,
@@ -556,9 +880,14 @@ enum Way {
 }
 
 impl Way {
-    const BREAKDOWN: [Way; 6] = [
+    /// The ways whose ratios are printed: gobj and its three baselines.
+    const RATIOS: [Way; 4] = [Way::Hand, Way::Gobj, Way::Statig, Way::PlainMatch];
+
+    const BREAKDOWN: [Way; 8] = [
         Way::Hand,
         Way::Gobj,
+        Way::Statig,
+        Way::PlainMatch,
         Way::HandStep,
         Way::HandTraceAll,
         Way::GobjInjectEvent,
@@ -569,11 +898,18 @@ impl Way {
         match self {
             Way::Hand => "hand_match: handle(event, Kw::new())",
             Way::Gobj => "gobj: Machine::inject(event, Kw::new())",
+            Way::Statig => "statig: handle(&event)",
+            Way::PlainMatch => "plain_match: step(event), actions return ()",
             Way::HandStep => "hand_match without the payload argument",
             Way::HandTraceAll => "hand_match + gaplic::trace_all() per event",
             Way::GobjInjectEvent => "gobj: Machine::inject_event(event, &prebuilt)",
             Way::GobjDispatch => "gobj: Gclass::dispatch(cx, event, &prebuilt) alone",
         }
+    }
+
+    /// Whether its actions return a `Ret`, whose digest the pass returns.
+    fn has_results(self) -> bool {
+        !matches!(self, Way::Statig | Way::PlainMatch)
     }
 }
 
@@ -582,6 +918,8 @@ struct Runner<'a> {
     stream: &'a Stream,
     hand: HandConn,
     gobj: Machine<Conn>,
+    statig: StatigMachine,
+    plain: PlainConn,
     built: Vec<Event>,
 }
 
@@ -591,6 +929,8 @@ impl<'a> Runner<'a> {
             stream,
             hand: HandConn::new("conn"),
             gobj: new_gobj(),
+            statig: statig_conn::new_machine(),
+            plain: PlainConn::new(),
             built: ConnEvent::ALL
                 .iter()
                 .map(|e| Event::new(e.name(), Kw::new(), None))
@@ -603,10 +943,29 @@ impl<'a> Runner<'a> {
         match way {
             Way::Hand => pass_hand(&mut self.hand, hand),
             Way::Gobj => pass_gobj(&mut self.gobj, gobj),
+            Way::Statig => pass_statig(&mut self.statig, hand),
+            Way::PlainMatch => pass_plain(&mut self.plain, hand),
             Way::HandStep => pass_hand_step(&mut self.hand, hand),
             Way::HandTraceAll => pass_hand_trace_all(&mut self.hand, hand),
             Way::GobjInjectEvent => pass_gobj_inject_event(&mut self.gobj, gobj, &self.built),
             Way::GobjDispatch => pass_gobj_dispatch(&mut self.gobj, gobj, &self.built),
+        }
+    }
+
+    /// What the machine `way` drives has counted, and the state it is in.
+    fn end(&self, way: Way) -> (Counters, &'static str) {
+        match way {
+            Way::Hand | Way::HandStep | Way::HandTraceAll => {
+                (self.hand.counters.clone(), self.hand.state.name())
+            }
+            Way::Gobj | Way::GobjInjectEvent | Way::GobjDispatch => {
+                (self.gobj.gobj().counters.clone(), self.gobj.state().name())
+            }
+            Way::Statig => (
+                self.statig.counters.clone(),
+                statig_conn::state_name(&self.statig),
+            ),
+            Way::PlainMatch => (self.plain.counters.clone(), self.plain.state.name()),
         }
     }
 }
@@ -615,12 +974,15 @@ fn new_gobj() -> Machine<Conn> {
     Machine::<Conn>::new("conn", &Kw::new()).expect("Conn has no attrs to get wrong")
 }
 
-/// Runs `stream` once through fresh machines of both sides, comparing every
-/// result, then the end state, counters and refusals. Panics on any
-/// difference: the timings would compare different work.
+/// Runs `stream` once through fresh machines of all four sides, comparing
+/// every result (gobj and hand_match), every refusal and every state (all
+/// four), then the counters; then checks the timed passes of every way.
+/// Panics on any difference: the timings would compare different work.
 fn verify(stream: &Stream) -> u64 {
     let mut hand = HandConn::new("conn");
     let mut gobj = new_gobj();
+    let mut statig = statig_conn::new_machine();
+    let mut plain = PlainConn::new();
     let mut refused = 0;
     for (i, (&h, &g)) in stream.hand.iter().zip(&stream.gobj).enumerate() {
         let hand_ret = hand.handle(h, Kw::new());
@@ -639,34 +1001,77 @@ fn verify(stream: &Stream) -> u64 {
             stream.name,
             h.name()
         );
-        assert_eq!(
+        statig.handle(&h);
+        plain.step(h);
+        assert!(
+            statig.refused == refused && plain.refused == refused,
+            "dispatch/{}: after event #{i} ({}) gobj refused {refused} events, statig {}, \
+             plain_match {}",
+            stream.name,
+            h.name(),
+            statig.refused,
+            plain.refused
+        );
+        let states = [
             hand.state.name(),
             gobj.state().name(),
-            "dispatch/{}: after event #{i} the two machines are in different states",
+            statig_conn::state_name(&statig),
+            plain.state.name(),
+        ];
+        assert!(
+            states.iter().all(|s| *s == states[0]),
+            "dispatch/{}: after event #{i} the machines are in different states \
+             (hand_match, gobj, statig, plain_match): {states:?}",
             stream.name
         );
     }
-    assert_eq!(
-        hand.counters,
-        gobj.gobj().counters,
-        "dispatch/{}: the two machines counted different work",
+    let counters = [
+        &hand.counters,
+        &gobj.gobj().counters,
+        &statig.counters,
+        &plain.counters,
+    ];
+    assert!(
+        counters.iter().all(|c| *c == counters[0]),
+        "dispatch/{}: the machines counted different work (hand_match, gobj, statig, \
+         plain_match): {counters:?}",
         stream.name
     );
     // The timed passes must agree as well.
-    let (mut hand, mut gobj) = (HandConn::new("conn"), new_gobj());
-    let (hand_tally, gobj_tally) = (
-        pass_hand(&mut hand, &stream.hand),
-        pass_gobj(&mut gobj, &stream.gobj),
+    let expected = check_passes(stream, &Way::BREAKDOWN);
+    assert_eq!(
+        expected.refused, refused,
+        "dispatch/{}: the timed passes refuse {} events, {refused} expected",
+        stream.name, expected.refused
     );
-    assert!(
-        hand_tally == gobj_tally && hand_tally.refused == refused,
-        "dispatch/{}: the timed passes differ: hand_match {hand_tally:?}, gobj {gobj_tally:?}, \
-         {refused} not accepted expected",
-        stream.name
-    );
-    assert_eq!(hand.state.name(), gobj.state().name());
-    assert_eq!(hand.counters, gobj.gobj().counters);
     refused
+}
+
+/// Runs one pass of each of `ways` on fresh machines and compares it with
+/// the hand_match pass: the same refusals, the same results where the way
+/// has results, the same counters and end state. Returns the hand_match
+/// pass's tally.
+fn check_passes(stream: &Stream, ways: &[Way]) -> Tally {
+    let mut reference = Runner::new(stream);
+    let expected = reference.run(Way::Hand);
+    let expected_end = reference.end(Way::Hand);
+    for &way in ways {
+        let mut runner = Runner::new(stream);
+        let tally = runner.run(way);
+        let same_results = !way.has_results() || tally.digest == expected.digest;
+        assert!(
+            tally.refused == expected.refused && same_results,
+            "dispatch/{}: {way:?} does different work: {tally:?}, hand_match {expected:?}",
+            stream.name
+        );
+        assert_eq!(
+            runner.end(way),
+            expected_end,
+            "dispatch/{}: {way:?} ends with other counters or in another state than hand_match",
+            stream.name
+        );
+    }
+    expected
 }
 
 // ---------------------------------------------------------------------------
@@ -675,29 +1080,22 @@ fn verify(stream: &Stream) -> u64 {
 fn bench_stream(c: &mut Criterion, stream: &Stream) {
     let mut group = c.benchmark_group(format!("dispatch/{}", stream.name));
     group.throughput(Throughput::Elements(stream.hand.len() as u64));
-    let mut hand = HandConn::new("conn");
-    group.bench_function("hand_match", |b| {
-        b.iter(|| pass_hand(&mut hand, black_box(&stream.hand)));
-    });
-    let mut gobj = new_gobj();
-    group.bench_function("gobj", |b| {
-        b.iter(|| pass_gobj(&mut gobj, black_box(&stream.gobj)));
-    });
+    let mut runner = Runner::new(stream);
+    for (way, id) in [
+        (Way::Hand, "hand_match"),
+        (Way::Gobj, "gobj"),
+        (Way::Statig, "statig"),
+        (Way::PlainMatch, "plain_match"),
+    ] {
+        group.bench_function(id, |b| b.iter(|| runner.run(way)));
+    }
     group.finish();
 }
 
 /// Best-of-`rounds` time of one pass of each way, in ns per event. The
 /// ways take turns, and which one goes first rotates every round.
 fn best_of(stream: &Stream, ways: &[Way], rounds: usize) -> Vec<f64> {
-    let expected = Runner::new(stream).run(Way::Hand);
-    for &way in ways {
-        assert_eq!(
-            Runner::new(stream).run(way),
-            expected,
-            "dispatch/{}: {way:?} does different work",
-            stream.name
-        );
-    }
+    check_passes(stream, ways);
     let mut runner = Runner::new(stream);
     let mut best = vec![Duration::MAX; ways.len()];
     for round in 0..rounds {
@@ -728,7 +1126,7 @@ fn main() {
     for stream in &streams {
         let refused = verify(stream);
         println!(
-            "dispatch/{}: {} events, {refused} not accepted ({:.1}%); both sides agree",
+            "dispatch/{}: {} events, {refused} not accepted ({:.1}%); all sides agree",
             stream.name,
             stream.hand.len(),
             100.0 * refused as f64 / stream.hand.len() as f64
@@ -747,12 +1145,28 @@ fn main() {
 
     if benchmarking() {
         for stream in &streams {
-            let ns = best_of(stream, &[Way::Hand, Way::Gobj], RATIO_ROUNDS);
-            let (hand, gobj) = (ns[0], ns[1]);
+            let ns = best_of(stream, &Way::RATIOS, RATIO_ROUNDS);
+            let (hand, gobj, statig, plain) = (ns[0], ns[1], ns[2], ns[3]);
+            let name = stream.name;
             println!(
-                "ratio dispatch/{} gobj/hand_match = {:.2} (gobj {gobj:.2} ns/event, hand {hand:.2} ns/event)",
-                stream.name,
+                "ratio dispatch/{name} gobj/hand_match = {:.2} (gobj {gobj:.2} ns/event, hand \
+                 {hand:.2} ns/event)",
                 gobj / hand
+            );
+            let verdict = if gobj <= STATIG_TARGET * statig {
+                "met"
+            } else {
+                "missed"
+            };
+            println!(
+                "ratio dispatch/{name} gobj/statig = {:.2} (gobj {gobj:.2} ns/event, statig \
+                 {statig:.2} ns/event; target <= {STATIG_TARGET}x statig: {verdict})",
+                gobj / statig
+            );
+            println!(
+                "ratio dispatch/{name} gobj/plain_match = {:.2} (gobj {gobj:.2} ns/event, \
+                 plain_match {plain:.2} ns/event)",
+                gobj / plain
             );
         }
         for stream in &streams {
