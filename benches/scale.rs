@@ -146,8 +146,9 @@ fn subscribe(gaplic: &mut Gaplic, publisher: GobjId, subscriber: GobjId) {
 }
 
 fn unsubscribe(gaplic: &mut Gaplic, publisher: GobjId, subscriber: GobjId) {
-    let ended = gaplic.unsubscribe(publisher, Some(NOTICE), subscriber, false);
-    assert!(ended, "gobj {subscriber} was subscribed to {NOTICE}");
+    if let Err(error) = gaplic.unsubscribe(publisher, Some(NOTICE), subscriber, false) {
+        panic!("gobj {subscriber} was subscribed to {NOTICE}: {error}");
+    }
 }
 
 fn broadcast(gaplic: &mut Gaplic, publisher: GobjId) {
@@ -234,7 +235,7 @@ impl Uniques {
     fn check(&self, gone: &[GobjId]) {
         assert_eq!(self.gaplic.len(), self.live.len(), "live gobjs");
         assert_eq!(
-            self.gaplic.unique_names().count(),
+            self.gaplic.unique_names().len(),
             self.live.len(),
             "unique names"
         );
@@ -320,7 +321,7 @@ fn destroy_children_per_op(n: usize) -> f64 {
         }
         let elapsed = start.elapsed();
         assert_eq!(
-            gaplic.children_of(parent).len(),
+            gaplic.children_of(parent).count(),
             children.len(),
             "children left"
         );
