@@ -300,7 +300,7 @@ impl HandEvent {
 struct HandConn {
     counters: Counters,
     state: HandState,
-    name: String,
+    name: std::sync::Arc<str>,
 }
 
 impl HandConn {
@@ -308,7 +308,7 @@ impl HandConn {
         Self {
             counters: Counters::default(),
             state: HandState::Idle,
-            name: name.to_owned(),
+            name: name.into(),
         }
     }
 
@@ -377,7 +377,7 @@ impl HandConn {
     fn not_accepted(&self, event: HandEvent) -> GobjError {
         let error = GobjError::from(ErrorKind::NotAccepted {
             gclass: "Conn",
-            gobj: self.name.to_owned(),
+            gobj: self.name.clone(),
             state: self.state.name(),
             event: event.name(),
         });
@@ -851,8 +851,9 @@ fn pass_gobj_inject_event(
 fn pass_gobj_dispatch(conn: &mut Machine<Conn>, events: &[ConnEvent], built: &[Event]) -> Tally {
     let mut state = ConnState::ST_IDLE;
     let mut tally = Tally::default();
+    let name = std::sync::Arc::from("conn");
     {
-        let mut cx = Cx::new(&mut state, "conn");
+        let mut cx = Cx::new(&mut state, &name);
         let gobj = conn.gobj_mut();
         for &event in events {
             tally.add(&gobj.dispatch(&mut cx, event, &built[event.index()]));

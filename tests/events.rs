@@ -293,7 +293,7 @@ fn an_unknown_event_or_one_the_state_does_not_accept_is_refused_and_the_state_st
     let e = echo(&mut g, "e");
     let (error, traces) = warnings(|| g.send(e, "EV_NOPE", Kw::new()).unwrap_err());
     assert!(
-        matches!(error.kind(), ErrorKind::UnknownEvent { gclass: "Echo", gobj, event } if gobj == "e" && event == "EV_NOPE"),
+        matches!(error.kind(), ErrorKind::UnknownEvent { gclass: "Echo", gobj, event } if &**gobj == "e" && event == "EV_NOPE"),
         "{error}"
     );
     assert!(error.is_not_accepted());
@@ -409,7 +409,7 @@ fn a_panicking_action_is_reported_to_the_sender_and_the_gaplic_goes_on() {
     let (error, traces) = warnings(|| g.send(e, EchoEvent::EV_BOOM, Kw::new()).unwrap_err());
     assert!(
         matches!(error.kind(), ErrorKind::Panicked { gclass: "Echo", gobj, event: "EV_BOOM", message }
-            if gobj == "e" && message == "boom!"),
+            if &**gobj == "e" && message == "boom!"),
         "{error}"
     );
     assert_eq!(

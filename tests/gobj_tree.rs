@@ -226,7 +226,7 @@ fn a_panicking_start_up_is_caught_and_nothing_is_created() {
         .unwrap_err();
     assert!(
         matches!(error.kind(), ErrorKind::Panicked { gclass: "Node", gobj, message, .. }
-            if gobj == "p" && message == "start_up of p panics"),
+            if &**gobj == "p" && message == "start_up of p panics"),
         "{error}"
     );
     assert_eq!(g.len(), 0);
@@ -711,7 +711,7 @@ fn scenario_14_without_a_gaplic_a_gobj_reaches_nothing() {
             .inject(LonerEvent::EV_TRY, kw! { "op" => op })
             .unwrap_err();
         assert!(
-            matches!(error.kind(), ErrorKind::NoGaplic { gobj } if gobj == "loner"),
+            matches!(error.kind(), ErrorKind::NoGaplic { gobj } if &**gobj == "loner"),
             "{op}: {error}"
         );
     }

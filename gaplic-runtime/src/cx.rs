@@ -2,6 +2,7 @@
 //! struct.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::ErrorKind;
@@ -39,7 +40,7 @@ use crate::{
 /// ```
 pub struct Cx<'a, G: Gclass> {
     state: &'a mut G::State,
-    name: &'a str,
+    name: &'a Arc<str>,
     id: Option<GobjId>,
     gaplic: Option<&'a mut Gaplic>,
 }
@@ -47,7 +48,7 @@ pub struct Cx<'a, G: Gclass> {
 impl<'a, G: Gclass> Cx<'a, G> {
     /// A context over `state` for the gobj called `name`, outside any
     /// gaplic.
-    pub fn new(state: &'a mut G::State, name: &'a str) -> Self {
+    pub fn new(state: &'a mut G::State, name: &'a Arc<str>) -> Self {
         Self {
             state,
             name,
@@ -59,7 +60,7 @@ impl<'a, G: Gclass> Cx<'a, G> {
     /// A context for gobj `id` of `gaplic`, when it has both.
     pub(crate) fn in_gaplic(
         state: &'a mut G::State,
-        name: &'a str,
+        name: &'a Arc<str>,
         id: Option<GobjId>,
         gaplic: Option<&'a mut Gaplic>,
     ) -> Self {
@@ -130,7 +131,7 @@ impl<'a, G: Gclass> Cx<'a, G> {
         match self.gaplic.as_deref_mut() {
             Some(gaplic) => Ok(gaplic),
             None => Err(ErrorKind::NoGaplic {
-                gobj: self.name.to_owned(),
+                gobj: self.name.clone(),
             }
             .into()),
         }
@@ -141,10 +142,7 @@ impl<'a, G: Gclass> Cx<'a, G> {
         let name = self.name;
         match (self.id, self.gaplic.as_deref_mut()) {
             (Some(id), Some(gaplic)) => Ok((id, gaplic)),
-            _ => Err(ErrorKind::NoGaplic {
-                gobj: name.to_owned(),
-            }
-            .into()),
+            _ => Err(ErrorKind::NoGaplic { gobj: name.clone() }.into()),
         }
     }
 

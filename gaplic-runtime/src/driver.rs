@@ -14,7 +14,7 @@
 //! The values the timers carry (`T`) and the messages of the inbox (`M`)
 //! are the gaplic's own types: this room only stores them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +24,9 @@ use mio::{Interest, Token};
 
 use crate::clock::Clock;
 use crate::inbox::{Inbox, InboxReceiver};
+use crate::names::FastMap;
 use crate::poller::{FIRST_SOURCE, Poller, Wait};
+use crate::slab::{Slab, SlabKey};
 use crate::timer::{TimerKey, TimerWheel};
 use crate::{EventKey, GobjId, TimerId};
 
@@ -53,13 +55,48 @@ struct Owned {
 struct IoSource {
     owner: GobjId,
     event: EventKey,
+}
+
+/// The key of an IO source; its token carries both halves, so a readiness
+/// for a source removed since never reaches one that reuses its slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SourceKey {
+    index: u32,
     generation: u32,
 }
 
-/// Bits of a token that hold the source's slot; the rest hold its
-/// generation, so a readiness for a source removed since never reaches one
-/// that reuses the slot.
-const SLOT_BITS: u32 = 32;
+impl SlabKey for SourceKey {
+    fn from_parts(index: u32, generation: u32) -> Self {
+        SourceKey { index, generation }
+    }
+    fn index(self) -> u32 {
+        self.index
+    }
+    fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+impl SourceKey {
+    /// The token: the slot, and the generation above bit 32 where a token
+    /// has room for it (64-bit targets; elsewhere the slot alone).
+    fn token(self) -> Token {
+        let tagged = (u64::from(self.generation) << 32) | u64::from(self.index);
+        let raw = usize::try_from(tagged).unwrap_or(self.index as usize);
+        Token(FIRST_SOURCE.0 + raw)
+    }
+}
+
+/// The source a token names, if it is still registered.
+fn source_of(sources: &Slab<SourceKey, IoSource>, token: Token) -> Option<(SourceKey, &IoSource)> {
+    let raw = u64::try_from(token.0.checked_sub(FIRST_SOURCE.0)?).ok()?;
+    let key = if usize::BITS >= 64 {
+        SourceKey::from_parts(raw as u32, (raw >> 32) as u32)
+    } else {
+        sources.key_at(raw as u32)?
+    };
+    sources.get(key).map(|source| (key, source))
+}
 
 pub(crate) struct Driver<T, M> {
     poller: Poller,
@@ -68,13 +105,11 @@ pub(crate) struct Driver<T, M> {
     /// Timers taken out of the wheel because they are due, in firing order.
     due: VecDeque<(TimerKey, Armed<T>)>,
     /// Which of `due` are still armed (not cancelled), with their owners.
-    due_armed: HashMap<TimerKey, Option<GobjId>>,
+    due_armed: FastMap<TimerKey, Option<GobjId>>,
     /// Scratch for the wheel's `advance`.
     fired: Vec<(TimerKey, Armed<T>)>,
-    owned: HashMap<GobjId, Owned>,
-    sources: Vec<Option<IoSource>>,
-    free_sources: Vec<u32>,
-    source_generations: Vec<u32>,
+    owned: FastMap<GobjId, Owned>,
+    sources: Slab<SourceKey, IoSource>,
     /// Tokens made ready by the last poll, waiting to be handed out.
     ready: VecDeque<Token>,
     inbox: InboxReceiver<M>,
@@ -106,12 +141,10 @@ impl<T, M> Driver<T, M> {
             },
             timers: TimerWheel::new(),
             due: VecDeque::new(),
-            due_armed: HashMap::new(),
+            due_armed: FastMap::default(),
             fired: Vec::new(),
-            owned: HashMap::new(),
-            sources: Vec::new(),
-            free_sources: Vec::new(),
-            source_generations: Vec::new(),
+            owned: FastMap::default(),
+            sources: Slab::default(),
             ready: VecDeque::new(),
             inbox: receiver,
             remote_traffic: false,
@@ -261,6 +294,7 @@ impl<T, M> Driver<T, M> {
 
     /// Registers `source` for `owner`: its readiness is handed out as
     /// `event` for `owner`.
+    ///
     pub(crate) fn register(
         &mut self,
         source: &mut (impl Source + ?Sized),
@@ -268,61 +302,31 @@ impl<T, M> Driver<T, M> {
         owner: GobjId,
         event: EventKey,
     ) -> io::Result<Token> {
-        let slot = match self.free_sources.pop() {
-            Some(slot) => slot,
-            None => {
-                self.sources.push(None);
-                self.source_generations.push(0);
-                u32::try_from(self.sources.len() - 1).map_err(|_| {
-                    io::Error::new(io::ErrorKind::OutOfMemory, "too many IO sources")
-                })?
-            }
-        };
-        let generation = self.source_generations[slot as usize];
-        let token = Token(FIRST_SOURCE.0 + (slot as usize | ((generation as usize) << SLOT_BITS)));
-        if let Err(error) = self.poller.registry().register(source, token, interest) {
-            self.free_sources.push(slot);
+        let key = self.sources.insert(IoSource { owner, event });
+        if let Err(error) = self
+            .poller
+            .registry()
+            .register(source, key.token(), interest)
+        {
+            self.sources.remove(key);
             return Err(error);
         }
-        self.sources[slot as usize] = Some(IoSource {
-            owner,
-            event,
-            generation,
-        });
-        Ok(token)
+        Ok(key.token())
     }
 
     /// Removes a source registered with [`register`](Driver::register).
     pub(crate) fn deregister(&mut self, token: Token, source: &mut (impl Source + ?Sized)) {
-        let Some(slot) = self.slot_of(token) else {
-            return;
-        };
-        self.sources[slot] = None;
-        let generation = &mut self.source_generations[slot];
-        *generation = generation.wrapping_add(1);
-        if usize::BITS > SLOT_BITS && u64::from(*generation) < (1 << (usize::BITS - SLOT_BITS - 1))
-        {
-            self.free_sources.push(slot as u32);
+        if let Some((key, _)) = source_of(&self.sources, token) {
+            self.sources.remove(key);
+            // The source may be closed already; nothing else to undo.
+            let _ = self.poller.registry().deregister(source);
         }
-        // The source may be closed already; nothing else to undo.
-        let _ = self.poller.registry().deregister(source);
-    }
-
-    /// The slot of a token that names a live source.
-    fn slot_of(&self, token: Token) -> Option<usize> {
-        let raw = token.0.checked_sub(FIRST_SOURCE.0)?;
-        let slot = raw & ((1 << SLOT_BITS) - 1);
-        let generation = (raw >> SLOT_BITS) as u32;
-        let source = self.sources.get(slot)?.as_ref()?;
-        (source.generation == generation).then_some(slot)
     }
 
     /// The next ready source: its owner and the event to deliver.
     pub(crate) fn pop_ready(&mut self) -> Option<(GobjId, EventKey)> {
         while let Some(token) = self.ready.pop_front() {
-            if let Some(slot) = self.slot_of(token)
-                && let Some(source) = &self.sources[slot]
-            {
+            if let Some((_, source)) = source_of(&self.sources, token) {
                 return Some((source.owner, source.event.clone()));
             }
         }

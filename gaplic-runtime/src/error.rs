@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::{GobjId, KwError, Value};
 
@@ -56,7 +57,7 @@ pub enum ErrorKind {
         /// The receiving gclass.
         gclass: &'static str,
         /// The receiving gobj.
-        gobj: String,
+        gobj: Arc<str>,
         /// The name that arrived.
         event: String,
     },
@@ -65,7 +66,7 @@ pub enum ErrorKind {
         /// The receiving gclass.
         gclass: &'static str,
         /// The receiving gobj.
-        gobj: String,
+        gobj: Arc<str>,
         /// The state the gobj was in.
         state: &'static str,
         /// The event.
@@ -77,7 +78,7 @@ pub enum ErrorKind {
         /// The receiving gclass.
         gclass: &'static str,
         /// The receiving gobj.
-        gobj: String,
+        gobj: Arc<str>,
         /// The event.
         event: &'static str,
         /// What is wrong with which key.
@@ -155,7 +156,7 @@ pub enum ErrorKind {
         /// The gclass (`"-"` for a callback).
         gclass: &'static str,
         /// The gobj (`"-"` for a callback).
-        gobj: String,
+        gobj: Arc<str>,
         /// The event it was handling, or the hook or callback it was
         /// running.
         event: &'static str,
@@ -178,7 +179,7 @@ pub enum ErrorKind {
     /// its own), so it cannot reach other gobjs.
     NoGaplic {
         /// The gobj.
-        gobj: String,
+        gobj: Arc<str>,
     },
     /// An event came from no gobj (a test, the launcher), so there is no
     /// sender to reply to.

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use crate::driver::Driver;
 use crate::error::ErrorKind;
 use crate::gobj::{AnyGobj, Phase};
+use crate::names::Names;
 use crate::pubsub::{PubSub, panic_message};
 use crate::queue::{PostQueue, Queued};
 use crate::registry::{CheckIn, CheckOut, Registry};
@@ -116,6 +117,8 @@ pub struct Gaplic {
     life: Life,
     /// Handles of the other gaplics this one posted to, by name.
     peers: HashMap<String, GaplicHandle>,
+    /// The names it sends to other gaplics, shared.
+    names: Names,
 }
 
 impl std::fmt::Debug for Gaplic {
@@ -167,6 +170,7 @@ impl Gaplic {
             depth: 0,
             life: Life::Running,
             peers: HashMap::new(),
+            names: Names::default(),
         })
     }
 
@@ -351,7 +355,7 @@ impl Gaplic {
         };
         let error = GobjError::from(ErrorKind::Panicked {
             gclass: gobj.meta().name,
-            gobj: gobj.name().to_string(),
+            gobj: gobj.name().clone(),
             event,
             message: panic_message(panic),
         });

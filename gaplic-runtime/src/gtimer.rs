@@ -104,7 +104,7 @@ impl GTimer {
         {
             return Err(ErrorKind::BadPayload {
                 gclass: "GTimer",
-                gobj: cx.name().to_owned(),
+                gobj: cx.name().into(),
                 event: ev.name(),
                 error,
             }

@@ -26,6 +26,7 @@ pub mod io;
 mod kw;
 mod machine;
 mod meta;
+mod names;
 mod poller;
 mod pubsub;
 mod queue;

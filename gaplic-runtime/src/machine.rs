@@ -113,10 +113,14 @@ pub trait Gclass: Sized {
 
 #[cold]
 #[inline(never)]
-pub(crate) fn not_accepted<G: Gclass>(name: &str, state: G::State, event: G::Event) -> GobjError {
+pub(crate) fn not_accepted<G: Gclass>(
+    name: &Arc<str>,
+    state: G::State,
+    event: G::Event,
+) -> GobjError {
     let error = GobjError::from(ErrorKind::NotAccepted {
         gclass: G::META.name,
-        gobj: name.to_owned(),
+        gobj: name.clone(),
         state: state.name(),
         event: event.name(),
     });
@@ -309,7 +313,7 @@ impl<G: Gclass> Machine<G> {
     pub(crate) fn unknown_event(&self, name: &str) -> GobjError {
         let error = GobjError::from(ErrorKind::UnknownEvent {
             gclass: G::META.name,
-            gobj: self.name.to_string(),
+            gobj: self.name.clone(),
             event: name.to_owned(),
         });
         tracing::warn!(target: "gaplic::machine", "{error}");
@@ -356,7 +360,7 @@ impl<G: Gclass> Machine<G> {
         for param in G::META.events[event.index()].params {
             (param.check)(ev.kw(), param.name).map_err(|error| ErrorKind::BadPayload {
                 gclass: G::META.name,
-                gobj: self.name.to_string(),
+                gobj: self.name.clone(),
                 event: event.name(),
                 error,
             })?;

@@ -13,10 +13,11 @@
 //! they hold more stale ids than live ones and are compacted. Every
 //! operation is O(1) amortized, whatever the number of subscribers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use crate::names::{FastMap, Hasher};
 use crate::slab::Slab;
 use crate::{Dest, EventKey, GobjId, Kw, Ret, SubscriptionId, Value};
 
@@ -184,11 +185,11 @@ pub(crate) enum Refusal {
 #[derive(Default)]
 pub(crate) struct PubSub {
     subscriptions: Slab<SubscriptionId, Subscription>,
-    by_key: HashMap<SubscriptionKey, SubscriptionId>,
-    by_publisher: HashMap<GobjId, IdList>,
-    by_holder: HashMap<GobjId, IdList>,
-    filters: HashMap<GobjId, OwnedEventFilter>,
-    notices: HashMap<GobjId, &'static str>,
+    by_key: FastMap<SubscriptionKey, SubscriptionId>,
+    by_publisher: FastMap<GobjId, IdList>,
+    by_holder: FastMap<GobjId, IdList>,
+    filters: FastMap<GobjId, OwnedEventFilter>,
+    notices: FastMap<GobjId, &'static str>,
     /// Plan buffers to reuse (broadcasts nest, so there may be several).
     spare: Vec<Vec<Delivery>>,
 }
@@ -349,7 +350,7 @@ impl PubSub {
     /// stale ids are the majority.
     fn forget(
         subscriptions: &Slab<SubscriptionId, Subscription>,
-        lists: &mut HashMap<GobjId, IdList>,
+        lists: &mut FastMap<GobjId, IdList>,
         owner: GobjId,
     ) {
         let Some(list) = lists.get_mut(&owner) else {
@@ -364,7 +365,7 @@ impl PubSub {
         }
     }
 
-    fn live_ids(&self, lists: &HashMap<GobjId, IdList>, owner: GobjId) -> Vec<SubscriptionId> {
+    fn live_ids(&self, lists: &FastMap<GobjId, IdList>, owner: GobjId) -> Vec<SubscriptionId> {
         lists.get(&owner).map_or_else(Vec::new, |list| {
             list.ids
                 .iter()
@@ -389,8 +390,8 @@ impl PubSub {
         let mut first_shots = Vec::new();
         if let Some(list) = self.by_publisher.get(&publisher) {
             // Tracked only when a duplicate is possible.
-            let mut reached: Option<HashSet<GobjId>> =
-                (list.ids.len() - list.stale > 1).then(HashSet::new);
+            let mut reached: Option<HashSet<GobjId, Hasher>> =
+                (list.ids.len() - list.stale > 1).then(HashSet::default);
             for &id in &list.ids {
                 let Some(s) = self.subscriptions.get(id) else {
                     continue;

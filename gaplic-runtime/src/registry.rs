@@ -14,11 +14,12 @@
 //! in creation order. Unique names live in a hash map: registering and
 //! freeing a name are O(1).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::error::ErrorKind;
 use crate::gobj::AnyGobj;
+use crate::names::FastMap;
 use crate::queue::Queued;
 use crate::slab::Slab;
 use crate::{GclassMeta, GobjError, GobjId};
@@ -80,7 +81,7 @@ pub(crate) enum CheckIn {
 #[derive(Default)]
 pub(crate) struct Registry {
     gobjs: Slab<GobjId, Entry>,
-    unique: HashMap<Arc<str>, Unique>,
+    unique: FastMap<Arc<str>, Unique>,
     next_seq: u64,
     first_root: u32,
     last_root: u32,
@@ -99,7 +100,7 @@ impl Registry {
     pub(crate) fn new() -> Self {
         Registry {
             gobjs: Slab::default(),
-            unique: HashMap::new(),
+            unique: FastMap::default(),
             next_seq: 0,
             first_root: NIL,
             last_root: NIL,

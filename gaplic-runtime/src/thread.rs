@@ -10,14 +10,14 @@ use std::thread::JoinHandle;
 use crate::error::ErrorKind;
 use crate::event::Origin;
 use crate::inbox::Inbox;
-use crate::{Gaplic, GobjError, Kw};
+use crate::{EventKey, Gaplic, GobjError, Kw};
 
 /// What another thread sends a gaplic.
 pub(crate) enum Remote {
     /// An event for the gobj with this unique name.
     Event {
-        gobj: String,
-        event: String,
+        gobj: Arc<str>,
+        event: EventKey,
         kw: Kw,
         origin: Option<Box<Origin>>,
     },
@@ -115,19 +115,24 @@ impl GaplicHandle {
     /// [`ErrorKind::Stopped`] once the gaplic was asked to stop: an event
     /// posted before the stop is delivered, one after it is refused.
     pub fn post(&self, gobj: &str, event: &str, kw: Kw) -> Result<(), GobjError> {
-        self.post_with_origin(gobj, event, kw, None)
+        self.post_with_origin(
+            gobj.into(),
+            EventKey::from(Arc::<str>::from(event)),
+            kw,
+            None,
+        )
     }
 
     pub(crate) fn post_with_origin(
         &self,
-        gobj: &str,
-        event: &str,
+        gobj: Arc<str>,
+        event: EventKey,
         kw: Kw,
         origin: Option<Origin>,
     ) -> Result<(), GobjError> {
         self.inbox.send(Remote::Event {
-            gobj: gobj.to_owned(),
-            event: event.to_owned(),
+            gobj,
+            event,
             kw,
             origin: origin.map(Box::new),
         })

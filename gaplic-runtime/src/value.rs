@@ -24,14 +24,19 @@ use crate::{GobjId, Kw};
 /// assert_eq!(v.kind(), "int");
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub enum Value {
     /// No value (GinsFSM's `None`).
     #[default]
     Null,
     /// A boolean.
     Bool(bool),
-    /// A signed integer; unsigned values that fit are stored here too.
+    /// An integer; unsigned values that fit are stored here too, so each
+    /// integer has one representation.
     Int(i64),
+    /// An unsigned integer above `i64::MAX` (smaller ones are
+    /// [`Value::Int`]): a `u64` is stored whole, never saturated.
+    Uint(u64),
     /// A floating point number.
     Float(f64),
     /// A UTF-8 string.
@@ -52,7 +57,7 @@ impl Value {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::Uint(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "string",
             Value::Bytes(_) => "bytes",
@@ -90,6 +95,7 @@ impl fmt::Display for Value {
             Value::Null => f.write_str("null"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
+            Value::Uint(u) => write!(f, "{u}"),
             Value::Float(x) => write!(f, "{x}"),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "<{} bytes>", b.len()),
@@ -151,6 +157,7 @@ macro_rules! int_value {
             fn from_value(value: &Value) -> Option<Self> {
                 match value {
                     Value::Int(i) => <$t>::try_from(*i).ok(),
+                    Value::Uint(u) => <$t>::try_from(*u).ok(),
                     _ => None,
                 }
             }
@@ -171,19 +178,43 @@ macro_rules! wide_int_value {
             fn from_value(value: &Value) -> Option<Self> {
                 match value {
                     Value::Int(i) => <$t>::try_from(*i).ok(),
+                    Value::Uint(u) => <$t>::try_from(*u).ok(),
                     _ => None,
                 }
             }
         }
-        /// Values above `i64::MAX` saturate to it; an `Int` holds 63 bits.
+        /// An [`Int`](Value::Int) when it fits, otherwise a
+        /// [`Uint`](Value::Uint): never saturated.
         impl From<$t> for Value {
             fn from(v: $t) -> Self {
-                Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+                match i64::try_from(v) {
+                    Ok(i) => Value::Int(i),
+                    // Only unsigned values can be out of `i64`'s range.
+                    Err(_) => Value::Uint(v as u64),
+                }
             }
         }
     )*};
 }
-wide_int_value!(u64, usize, isize);
+wide_int_value!(u64, usize);
+
+impl FromValue for isize {
+    const EXPECTED: &'static str = "isize";
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Int(i) => isize::try_from(*i).ok(),
+            Value::Uint(u) => isize::try_from(*u).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl From<isize> for Value {
+    fn from(v: isize) -> Self {
+        // `isize` is at most 64 bits on every target Rust supports.
+        Value::Int(v as i64)
+    }
+}
 
 impl FromValue for f64 {
     const EXPECTED: &'static str = "f64";
@@ -191,6 +222,7 @@ impl FromValue for f64 {
         match value {
             Value::Float(x) => Some(*x),
             Value::Int(i) => Some(*i as f64),
+            Value::Uint(u) => Some(*u as f64),
             _ => None,
         }
     }
@@ -378,7 +410,11 @@ mod tests {
         assert_eq!(u8::from_value(&Value::Int(256)), None);
         assert_eq!(u64::from_value(&Value::Int(-1)), None);
         assert_eq!(i64::from_value(&Value::Str("1".into())), None);
-        assert_eq!(Value::from(u64::MAX), Value::Int(i64::MAX));
+        assert_eq!(Value::from(u64::MAX), Value::Uint(u64::MAX));
+        assert_eq!(u64::from_value(&Value::from(u64::MAX)), Some(u64::MAX));
+        assert_eq!(i64::from_value(&Value::from(u64::MAX)), None);
+        assert_eq!(Value::from(7_u64), Value::Int(7), "one representation");
+        assert_eq!(Value::from(u64::MAX).to_string(), "18446744073709551615");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Events: send, post, broadcast, and the subscriptions a broadcast
 //! follows.
 
+use std::sync::Arc;
+
 use super::Gaplic;
 use crate::error::ErrorKind;
 use crate::event::Origin;
@@ -85,21 +87,22 @@ impl Gaplic {
     /// called `gaplic` of this process, from gobj `sender` of this one.
     pub(crate) fn post_to_gaplic_from(
         &mut self,
-        sender: &str,
+        sender: &Arc<str>,
         gaplic: &str,
         gobj: &str,
         event: &str,
         kw: Kw,
     ) -> Result<(), GobjError> {
         self.running()?;
-        let origin = Origin::new(self.name.clone(), sender);
+        let origin = Origin::new(self.name.clone(), sender.clone());
+        let event = EventKey::from(self.names.intern(event));
         if *self.name == *gaplic {
             let dst = self.resolve(&Dest::from(gobj))?;
-            let event = EventKey::from(event.to_owned());
             self.queue
                 .push(Queued::remote(dst, event, kw, Some(origin)));
             return Ok(());
         }
+        let gobj = self.names.intern(gobj);
         let handle = match self.peers.get(gaplic) {
             Some(handle) => handle,
             None => {
@@ -361,7 +364,8 @@ impl Gaplic {
                 gclass: meta.name,
                 gobj: self
                     .name_of(publisher)
-                    .map_or_else(|| publisher.to_string(), str::to_owned),
+                    .map_or_else(|| publisher.to_string(), str::to_owned)
+                    .into(),
                 event: event.to_owned(),
             }
             .into());

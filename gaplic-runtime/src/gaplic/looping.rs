@@ -281,7 +281,7 @@ impl Gaplic {
                 } => match self.registry.find_unique(&gobj) {
                     Some(dst) => self.queue.push(Queued {
                         dst,
-                        event: EventKey::from(event),
+                        event,
                         kw,
                         source: None,
                         origin,
@@ -290,7 +290,7 @@ impl Gaplic {
                         target: "gaplic",
                         gaplic = %self.name,
                         gobj = %gobj,
-                        event = %event,
+                        event = event.name(),
                         "event from another gaplic dropped: no gobj has that unique name"
                     ),
                 },

@@ -482,7 +482,7 @@ impl GSock {
 pub(crate) fn me<G: crate::Gclass>(cx: &Cx<G>) -> Result<GobjId, GobjError> {
     cx.id().ok_or_else(|| {
         ErrorKind::NoGaplic {
-            gobj: cx.name().to_owned(),
+            gobj: cx.name().into(),
         }
         .into()
     })
