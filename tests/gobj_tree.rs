@@ -339,6 +339,17 @@ fn scenario_20_settings_with_dotted_names() {
         other.param2,
         "`TransmitterGobj.param2` is for the whole gclass"
     );
+
+    // GinsFSM's `GObj.attr`: every gclass that has the attr.
+    let mut g = Gaplic::builder("tree-20-gobj")
+        .virtual_clock()
+        .settings(kw! { "GObj.param1" => 5, "GObj.nothing_has_this" => 1 })
+        .build()
+        .unwrap();
+    let t = g
+        .create_gobj::<TransmitterGobj>("any", None, kw! { "param1" => 7 })
+        .unwrap();
+    assert_eq!(g.gobj::<TransmitterGobj>(t).unwrap().param1, 5);
 }
 
 gobj! {

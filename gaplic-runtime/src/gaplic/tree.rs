@@ -11,10 +11,10 @@ use crate::{Dest, Gclass, GclassMeta, GobjError, GobjId, Kw, Machine};
 impl Gaplic {
     /// Global attr settings, applied to every gobj created afterwards,
     /// after its defaults and its creation keywords (so they win, as in
-    /// GinsFSM). A key `attr` applies to every gclass with that attr;
-    /// `Gclass.attr` to one gclass; `gobj_name.attr` to one gobj. Settings
-    /// for attrs a gclass lacks are ignored; a later key wins over an
-    /// earlier one.
+    /// GinsFSM). A key `attr` (or GinsFSM's `GObj.attr`) applies to every
+    /// gclass with that attr; `Gclass.attr` to one gclass;
+    /// `gobj_name.attr` to one gobj. Settings for attrs a gclass lacks are
+    /// ignored; a later key wins over an earlier one.
     pub fn set_settings(&mut self, settings: Kw) {
         self.settings = settings;
     }
@@ -96,7 +96,7 @@ impl Gaplic {
                 Some((scope, attr)) => (Some(scope), attr),
                 None => (None, key),
             };
-            let concerned = scope.is_none_or(|s| s == name || s == meta.name);
+            let concerned = scope.is_none_or(|s| s == name || s == meta.name || s == "GObj");
             if concerned && meta.attr(attr).is_some() {
                 kw.insert(attr.to_owned(), value.clone());
             }
