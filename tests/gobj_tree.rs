@@ -531,7 +531,7 @@ fn destroying_a_gobj_frees_the_unique_names_of_its_descendants() {
         .unwrap();
     g.create_unique_gobj::<Node>("other", None, Kw::new())
         .unwrap();
-    assert_eq!(g.unique_names(), ["mid", "leaf", "other"]);
+    assert_eq!(g.unique_names(), ["leaf", "mid", "other"]);
 
     g.destroy_gobj(root).unwrap();
     assert_eq!(g.unique_names(), ["other"]);

@@ -119,6 +119,8 @@ pub struct Gaplic {
     peers: HashMap<String, GaplicHandle>,
     /// The names it sends to other gaplics, shared.
     names: Names,
+    /// The name of every unnamed gobj.
+    unnamed: Arc<str>,
 }
 
 impl std::fmt::Debug for Gaplic {
@@ -171,6 +173,7 @@ impl Gaplic {
             life: Life::Running,
             peers: HashMap::new(),
             names: Names::default(),
+            unnamed: Arc::from(""),
         })
     }
 

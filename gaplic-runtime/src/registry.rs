@@ -49,14 +49,6 @@ struct Entry {
     dying: bool,
 }
 
-/// A gobj's place in the unique-name index.
-#[derive(Clone, Copy, Debug)]
-struct Unique {
-    id: GobjId,
-    /// Registration order, for listing.
-    seq: u64,
-}
-
 /// What [`Registry::check_out`] found.
 pub(crate) enum CheckOut {
     /// The gobj, now out of its entry.
@@ -81,8 +73,7 @@ pub(crate) enum CheckIn {
 #[derive(Default)]
 pub(crate) struct Registry {
     gobjs: Slab<GobjId, Entry>,
-    unique: FastMap<Arc<str>, Unique>,
-    next_seq: u64,
+    unique: FastMap<Arc<str>, GobjId>,
     first_root: u32,
     last_root: u32,
 }
@@ -101,7 +92,6 @@ impl Registry {
         Registry {
             gobjs: Slab::default(),
             unique: FastMap::default(),
-            next_seq: 0,
             first_root: NIL,
             last_root: NIL,
         }
@@ -175,9 +165,7 @@ impl Registry {
         });
         self.link(id.index(), parent.map_or(NIL, GobjId::index));
         if let Some(name) = unique {
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.unique.insert(name, Unique { id, seq });
+            self.unique.insert(name, id);
         }
         Ok(id)
     }
@@ -197,7 +185,7 @@ impl Registry {
             && let Some(gobj) = &entry.gobj
         {
             let name = gobj.name();
-            if self.unique.get(&**name).is_some_and(|u| u.id == id) {
+            if self.unique.get(&**name) == Some(&id) {
                 self.unique.remove(&**name);
             }
         }
@@ -344,18 +332,14 @@ impl Registry {
     }
 
     pub(crate) fn find_unique(&self, name: &str) -> Option<GobjId> {
-        self.unique.get(name).map(|u| u.id)
+        self.unique.get(name).copied()
     }
 
-    /// The unique names, in registration order.
+    /// The unique names, sorted.
     pub(crate) fn unique_names(&self) -> Vec<&str> {
-        let mut names: Vec<(u64, &str)> = self
-            .unique
-            .iter()
-            .map(|(name, u)| (u.seq, &**name))
-            .collect();
-        names.sort_unstable_by_key(|&(seq, _)| seq);
-        names.into_iter().map(|(_, name)| name).collect()
+        let mut names: Vec<&str> = self.unique.keys().map(|name| &**name).collect();
+        names.sort_unstable();
+        names
     }
 
     // ----- run to completion --------------------------------------------------

@@ -74,7 +74,12 @@ impl Gaplic {
             .into());
         }
         let kw = self.with_settings(G::META, name, kw);
-        let name: Arc<str> = name.into();
+        let name: Arc<str> = if name.is_empty() {
+            // Unnamed gobjs share one name instead of allocating each.
+            self.unnamed.clone()
+        } else {
+            name.into()
+        };
         let machine = Machine::<G>::from_parts(name.clone(), G::create(&kw)?);
         let id = self
             .registry
@@ -220,7 +225,7 @@ impl Gaplic {
         self.registry.find_unique(name)
     }
 
-    /// The unique names, in registration order.
+    /// The unique names, sorted.
     pub fn unique_names(&self) -> Vec<&str> {
         self.registry.unique_names()
     }
