@@ -194,6 +194,16 @@ pub enum KwError {
         /// The kind found (`"string"`).
         found: &'static str,
     },
+    /// The value has the right type but lies outside what the key allows
+    /// (a buffer size past its maximum, a negative timeout).
+    OutOfRange {
+        /// The key.
+        key: String,
+        /// The value given, as text (`"0"`, `"NaN"`).
+        value: String,
+        /// The values allowed (`"1 to 16777216"`).
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for KwError {
@@ -205,6 +215,14 @@ impl fmt::Display for KwError {
                 expected,
                 found,
             } => write!(f, "key `{key}`: expected {expected}, found {found}"),
+            KwError::OutOfRange {
+                key,
+                value,
+                expected,
+            } => write!(
+                f,
+                "key `{key}`: {value} is out of range, expected {expected}"
+            ),
         }
     }
 }
@@ -256,6 +274,19 @@ mod tests {
         assert_eq!(
             kw.check::<u16>("host").unwrap_err().to_string(),
             "key `host` is missing"
+        );
+    }
+
+    #[test]
+    fn out_of_range_names_the_key_the_value_and_the_range() {
+        let error = KwError::OutOfRange {
+            key: "rx_size".to_owned(),
+            value: "0".to_owned(),
+            expected: "1 to 16777216",
+        };
+        assert_eq!(
+            error.to_string(),
+            "key `rx_size`: 0 is out of range, expected 1 to 16777216"
         );
     }
 
