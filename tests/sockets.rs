@@ -45,6 +45,12 @@ fn buffered(gaplic: &Gaplic, gsock: GobjId) -> usize {
         .map_or(usize::MAX, GSock::buffered)
 }
 
+/// Settings for a socket that sends more than fits in the kernel's
+/// buffers at once: a `tx_limit` of 16 MiB, past the 1 MiB default.
+fn big_tx_limit() -> Kw {
+    kw! { "tx_limit" => 16_u64 << 20 }
+}
+
 /// An echo server app, a client recorder and a server on a free loopback
 /// port with `settings`: `(harness, app, user, server, address)`.
 fn echo_setup(name: &str, settings: Kw) -> (Harness, GobjId, GobjId, GobjId, String) {
@@ -260,11 +266,12 @@ fn two_hundred_connections_at_once_each_echo_their_own_bytes() {
 
 #[test]
 fn a_ten_mib_message_is_echoed_back_intact() {
+    // The server keeps its default tx_limit (1 MiB): it reads no faster
+    // than its echo goes out, so the echo never waits past it.
     let (mut h, app, user, _server, address) = echo_setup("ten-mib", Kw::new());
-    let (client, child) = connected_pair(&mut h, app, user, "client", Kw::new(), &address);
+    let (client, child) = connected_pair(&mut h, app, user, "client", big_tx_limit(), &address);
     let data = pattern(10, 0, 10 << 20);
-    h.send_data(client, &data)
-        .expect("within the default tx_limit");
+    h.send_data(client, &data).expect("within the tx_limit");
     let (log, len) = (h.log.clone(), data.len());
     h.run_until("the whole echo is back", HEAVY_LIMIT, move |_| {
         log.rx_len_from(client) >= len
@@ -831,7 +838,7 @@ fn a_connection_reset_before_accept_is_not_announced_without_its_peer() {
 fn a_peer_closing_with_data_queued_for_it_disconnects_with_a_reason() {
     let mut h = Harness::new("close-with-queued");
     let app = h.recorder("app", false);
-    let (server, address) = h.server(app, "127.0.0.1:0", Kw::new());
+    let (server, address) = h.server(app, "127.0.0.1:0", big_tx_limit());
     let peer = std_client(&address);
     let log = h.log.clone();
     h.run_until("the server has the connection", LIMIT, move |_| {
@@ -839,7 +846,7 @@ fn a_peer_closing_with_data_queued_for_it_disconnects_with_a_reason() {
     });
     let child = h.log.first(app, "EV_CONNECTED").source.expect("a source");
     h.send_data(child, &pattern(20, 0, 12 << 20))
-        .expect("within the default tx_limit");
+        .expect("within the tx_limit");
     assert!(h.buffered(child) > 0, "precondition: some stays queued");
     // Closing with unread data resets the connection.
     drop(peer);
@@ -860,7 +867,7 @@ fn a_peer_closing_with_data_queued_for_it_disconnects_with_a_reason() {
 fn destroying_a_gsock_with_queued_data_closes_the_peer() {
     let mut h = Harness::new("destroy-queued");
     let app = h.recorder("app", false);
-    let (server, address) = h.server(app, "127.0.0.1:0", Kw::new());
+    let (server, address) = h.server(app, "127.0.0.1:0", big_tx_limit());
     let mut peer = std_client(&address);
     let log = h.log.clone();
     h.run_until("the server has the connection", LIMIT, move |_| {
@@ -869,8 +876,7 @@ fn destroying_a_gsock_with_queued_data_closes_the_peer() {
     let child = h.log.first(app, "EV_CONNECTED").source.expect("a source");
 
     let data = pattern(11, 0, 12 << 20);
-    h.send_data(child, &data)
-        .expect("within the default tx_limit");
+    h.send_data(child, &data).expect("within the tx_limit");
     let queued = h.buffered(child);
     assert!(
         queued > 0,
@@ -1084,7 +1090,7 @@ fn unix_domain_socket_echo() {
     assert_eq!(local, address);
     assert!(path.exists());
 
-    let (client, child) = connected_pair(&mut h, app, user, "client", Kw::new(), &address);
+    let (client, child) = connected_pair(&mut h, app, user, "client", big_tx_limit(), &address);
     let connected = h.log.first(user, "EV_CONNECTED");
     assert_eq!(connected.text("peername"), address);
     assert_eq!(h.log.first(app, "EV_CONNECTED").text("sockname"), address);
@@ -1266,11 +1272,10 @@ fn tx_ready_is_published_when_a_buffered_write_drains() {
     let app = h.recorder("app", false);
     let user = h.recorder("user", false);
     let (_server, address) = h.server(app, "127.0.0.1:0", Kw::new());
-    let (client, child) = connected_pair(&mut h, app, user, "client", Kw::new(), &address);
+    let (client, child) = connected_pair(&mut h, app, user, "client", big_tx_limit(), &address);
 
     let data = pattern(19, 0, 12 << 20);
-    h.send_data(client, &data)
-        .expect("within the default tx_limit");
+    h.send_data(client, &data).expect("within the tx_limit");
     assert!(
         h.buffered(client) > 0,
         "precondition: 12 MiB do not fit in the kernel's buffers at once"

@@ -71,7 +71,8 @@ gobj! {
 }
 
 impl GTimer {
-    /// The longest period a GTimer takes: 100 years, in seconds.
+    /// The longest period a GTimer takes: 100 years, in seconds
+    /// (3153600000).
     pub const MAX_SECONDS: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
@@ -167,7 +168,8 @@ impl GTimer {
 }
 
 /// Refuses a period no clock can hold: NaN, infinite, or past
-/// [`GTimer::MAX_SECONDS`]. Negative values are fine: they disarm.
+/// [`GTimer::MAX_SECONDS`] (3153600000, as the message says). Negative
+/// values are fine: they disarm.
 fn check_seconds(seconds: f64) -> Result<(), KwError> {
     if seconds.is_finite() && seconds <= GTimer::MAX_SECONDS {
         return Ok(());
@@ -175,9 +177,14 @@ fn check_seconds(seconds: f64) -> Result<(), KwError> {
     Err(KwError::OutOfRange {
         key: "seconds".to_owned(),
         value: seconds.to_string(),
-        expected: format!(
-            "a number of seconds up to {} (negative disarms)",
-            GTimer::MAX_SECONDS
-        ),
+        expected: "a number of seconds up to 3153600000 (negative disarms)",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_refusal_names_the_maximum() {
+        assert_eq!(super::GTimer::MAX_SECONDS, 3_153_600_000.0);
+    }
 }

@@ -202,7 +202,7 @@ pub enum KwError {
         /// The value given, as text (`"0"`, `"NaN"`).
         value: String,
         /// The values allowed (`"1 to 16777216"`).
-        expected: String,
+        expected: &'static str,
     },
 }
 
@@ -282,7 +282,7 @@ mod tests {
         let error = KwError::OutOfRange {
             key: "rx_size".to_owned(),
             value: "0".to_owned(),
-            expected: "1 to 16777216".to_owned(),
+            expected: "1 to 16777216",
         };
         assert_eq!(
             error.to_string(),

@@ -5,7 +5,9 @@ use std::time::Duration;
 use gaplic_macros::gobj;
 
 use super::gsock::me;
-use super::{GSock, GSockEvent, seconds};
+use super::{
+    GSock, GSockEvent, RX_SIZES, TX_LIMITS, check_delay, check_size, check_timeout, seconds,
+};
 
 use crate::error::ErrorKind;
 use crate::{Cx, Event, GobjError, GobjId, Kw, Ret, SubscribeOptions, TimerId, Value, kw};
@@ -23,27 +25,42 @@ gobj! {
     /// while disconnected keeps the data and sends it once connected (up to
     /// `tx_limit` bytes). `EV_DROP` closes and stops dialing until
     /// `EV_CONNECT`. Its parent is subscribed to all its events.
+    ///
+    /// Its attrs are checked at creation, those it passes to its socket
+    /// included: a value out of its range fails it with
+    /// [`ErrorKind::BadAttr`](crate::ErrorKind::BadAttr) naming the key.
     #[gobj(crate = "crate")]
     #[derive(Debug)]
     pub struct GConnex {
         /// Where to connect, tried in turn.
         #[attr]
         addresses: Vec<String>,
-        /// Seconds before dialing again after the first failure.
+        /// Seconds before dialing again after the first failure. Default 5;
+        /// more than 0, at most one year.
         #[attr(default = 5.0)]
         reconnect_delay: f64,
-        /// Longest wait between dials, as the delay doubles.
+        /// Longest wait between dials, as the delay doubles (never less than
+        /// `reconnect_delay`). Default 60; more than 0, at most one year.
         #[attr(default = 60.0)]
         max_reconnect_delay: f64,
-        /// Seconds a dial may take.
+        /// Seconds a dial may take (0: no limit). Default 10; at most one
+        /// year.
         #[attr(default = 10.0)]
         connect_timeout: f64,
-        /// Seconds without traffic before the connection is closed (0: never).
+        /// Seconds without traffic before the connection is closed (0:
+        /// never, the default, as for any socket that dials). At most one
+        /// year.
         #[attr(default = 0.0)]
         idle_timeout: f64,
         /// Most bytes kept while disconnected, and in the socket's buffer.
-        #[attr(default = 16_777_216)]
+        /// Default [`GSock::DEFAULT_TX_LIMIT`] (1 MiB); 1 to
+        /// [`GSock::MAX_TX_LIMIT`].
+        #[attr(default = GSock::DEFAULT_TX_LIMIT)]
         tx_limit: u64,
+        /// Passed to the socket: bytes read per system call. Default
+        /// [`GSock::DEFAULT_RX_SIZE`] (64 KiB); 1 to [`GSock::MAX_RX_SIZE`].
+        #[attr(default = GSock::DEFAULT_RX_SIZE)]
+        rx_size: u64,
         gsock: Option<GobjId>,
         next: usize,
         failures: u32,
@@ -114,6 +131,7 @@ impl GConnex {
     }
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
+        self.check_attrs()?;
         if self.addresses.is_empty() {
             return Err(ErrorKind::BadAddress {
                 address: String::new(),
@@ -126,6 +144,7 @@ impl GConnex {
             "connect_timeout" => self.connect_timeout,
             "idle_timeout" => self.idle_timeout,
             "tx_limit" => self.tx_limit,
+            "rx_size" => self.rx_size,
         };
         let gsock = cx.create_child::<GSock>("gsock", settings)?;
         self.gsock = Some(gsock);
@@ -135,6 +154,17 @@ impl GConnex {
         }
         cx.post(id, GConnexEvent::EV_CONNECT, Kw::new())?;
         Ok(())
+    }
+
+    /// Refuses attrs out of their documented ranges, the ones it passes to
+    /// its socket included.
+    fn check_attrs(&self) -> Result<(), GobjError> {
+        check_delay("GConnex", "reconnect_delay", self.reconnect_delay)?;
+        check_delay("GConnex", "max_reconnect_delay", self.max_reconnect_delay)?;
+        check_timeout("GConnex", "connect_timeout", self.connect_timeout)?;
+        check_timeout("GConnex", "idle_timeout", self.idle_timeout)?;
+        check_size("GConnex", "tx_limit", self.tx_limit, TX_LIMITS)?;
+        check_size("GConnex", "rx_size", self.rx_size, RX_SIZES)
     }
 
     fn dial(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
@@ -194,6 +224,14 @@ impl GConnex {
                 self.held.len(),
                 data.len()
             )));
+        }
+        if self.held.len() + data.len() > self.held.capacity() {
+            // Grow by doubling, but never allocate past the limit.
+            let needed = self.held.len() + data.len();
+            let target = needed
+                .max(self.held.capacity().saturating_mul(2))
+                .min(limit);
+            self.held.reserve_exact(target - self.held.len());
         }
         self.held.extend_from_slice(data);
         Ok(Value::Null)

@@ -9,10 +9,37 @@
 //! - no byte is lost: a partial write keeps the rest in the output buffer,
 //!   written when the socket is writable again; data given to a socket that
 //!   cannot take it is refused with an error, never dropped silently;
-//! - memory is bounded: an output buffer past its cap (a peer that does not
-//!   read) disconnects the socket, with a trace;
+//! - memory is bounded: an output buffer never holds nor allocates more
+//!   than `tx_limit` bytes (1 MiB by default), and a send that would pass
+//!   it (a peer that does not read) disconnects the socket, with a trace;
+//!   an output buffer that drains gives back what it allocated past
+//!   [`GSock::KEPT_BUFFER_CAPACITY`];
+//! - input is paced by output: a socket reads at most
+//!   [`GSock::READS_AHEAD`] reads ahead of its subscribers' handling of
+//!   them, and no more than its output buffer has room for (counting what
+//!   it read ahead as answers on their way), so a peer that writes faster
+//!   than the gaplic or its own reader keeps up is slowed down by TCP, not
+//!   queued in memory, and an echo never passes `tx_limit`;
+//! - sizes are checked before anything is allocated: an attr that sizes a
+//!   buffer or a timeout out of its documented range makes the creation
+//!   fail with [`ErrorKind::BadAttr`](crate::ErrorKind::BadAttr) and a [`KwError::OutOfRange`] that
+//!   names the key, the value and the range;
+//! - the defaults are safe: a server's connections are closed after
+//!   [`GServerSock::DEFAULT_IDLE_TIMEOUT`] seconds of silence, so silent
+//!   peers cannot hold its connection slots for ever (a socket that dials
+//!   has no idle timeout unless given one: its silence is its protocol's
+//!   business);
+//! - a listener that cannot accept (out of descriptors or memory) tries
+//!   again every `accept_retry_delay` seconds until it can: connections
+//!   waiting in its backlog are not left there until another one arrives;
 //! - every failure (refused, reset, closed by the peer, timed out) ends in
-//!   an event that says why.
+//!   an event that says why;
+//! - a warning that repeats (sends refused after a disconnect, full output
+//!   buffers, connections refused at the limit, accepts that fail) is
+//!   traced the first time,
+//!   then at most once per [`WARNING_INTERVAL`] (10 s) per socket, each line
+//!   saying how many were left out; the count left out at the end of a
+//!   run of them (the socket closes, or accepts again) is traced too.
 //!
 //! Addresses are `host:port` for TCP (`127.0.0.1:7000`, `localhost:7000`,
 //! `[::1]:7000`) and `unix:PATH` for Unix domain sockets.
@@ -28,12 +55,13 @@ pub use server::{GServerSock, GServerSockEvent, GServerSockState};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
-use crate::GobjError;
 use crate::error::ErrorKind;
+use crate::{GobjError, KwError};
 
 /// A parsed socket address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -260,8 +288,198 @@ impl Source for Listener {
 
 /// Seconds as a `Duration`, for the socket gclasses' attrs; `None` for zero
 /// or less (off).
-pub(crate) fn seconds(value: f64) -> Option<std::time::Duration> {
+pub(crate) fn seconds(value: f64) -> Option<Duration> {
     (value > 0.0)
-        .then(|| std::time::Duration::try_from_secs_f64(value).ok())
+        .then(|| Duration::try_from_secs_f64(value).ok())
         .flatten()
+}
+
+/// The longest timeout or delay the socket gclasses take, in seconds (one
+/// year): longer is a mistake in the configuration, not a wish.
+pub(crate) const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// The sizes an attr allows, and how an error names them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SizeRange {
+    min: u64,
+    max: u64,
+    text: &'static str,
+}
+
+/// What `rx_size` allows.
+pub(crate) const RX_SIZES: SizeRange = SizeRange {
+    min: 1,
+    max: GSock::MAX_RX_SIZE,
+    text: "1 to 16777216",
+};
+
+/// What `tx_limit` allows.
+pub(crate) const TX_LIMITS: SizeRange = SizeRange {
+    min: 1,
+    max: GSock::MAX_TX_LIMIT,
+    text: "1 to 1073741824",
+};
+
+/// What `max_connections` allows.
+pub(crate) const CONNECTION_LIMITS: SizeRange = SizeRange {
+    min: 1,
+    max: u64::MAX,
+    text: "1 or more",
+};
+
+/// What a timeout allows, as an error names it.
+const TIMEOUTS: &str = "0 (off) to 31536000 seconds";
+
+/// What a delay allows, as an error names it.
+const DELAYS: &str = "more than 0, up to 31536000 seconds";
+
+/// Refuses a size attr outside `range`.
+pub(crate) fn check_size(
+    gclass: &'static str,
+    key: &str,
+    value: u64,
+    range: SizeRange,
+) -> Result<(), GobjError> {
+    if (range.min..=range.max).contains(&value) {
+        return Ok(());
+    }
+    Err(out_of_range(gclass, key, value.to_string(), range.text))
+}
+
+/// Refuses a timeout attr that is not 0 (off) or a number of seconds up to
+/// [`MAX_SECONDS`]: negative, NaN and infinite values are mistakes.
+pub(crate) fn check_timeout(gclass: &'static str, key: &str, value: f64) -> Result<(), GobjError> {
+    if (0.0..=MAX_SECONDS).contains(&value) {
+        return Ok(());
+    }
+    Err(out_of_range(gclass, key, value.to_string(), TIMEOUTS))
+}
+
+/// Refuses a delay attr that is not more than 0 and at most
+/// [`MAX_SECONDS`]: a delay of 0 would retry in a busy loop.
+pub(crate) fn check_delay(gclass: &'static str, key: &str, value: f64) -> Result<(), GobjError> {
+    if value > 0.0 && value <= MAX_SECONDS {
+        return Ok(());
+    }
+    Err(out_of_range(gclass, key, value.to_string(), DELAYS))
+}
+
+fn out_of_range(
+    gclass: &'static str,
+    key: &str,
+    value: String,
+    expected: &'static str,
+) -> GobjError {
+    GobjError::from(ErrorKind::BadAttr {
+        gclass,
+        error: KwError::OutOfRange {
+            key: key.to_owned(),
+            value,
+            expected,
+        },
+    })
+}
+
+/// How often a warning that repeats is traced, at most, per socket and
+/// kind of warning.
+pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// One kind of warning of one socket, which may repeat: the first is
+/// traced, then at most one per [`WARNING_INTERVAL`]; the others are only
+/// counted, and the count goes with the next line traced.
+#[derive(Debug, Default)]
+pub(crate) struct Repeated {
+    last: Option<Instant>,
+    left_out: u64,
+}
+
+/// `"{count} {one}"` or `"{count} {many}"`, for a count in a message.
+pub(crate) fn count_of(count: u64, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("{count} {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+impl Repeated {
+    /// `Some(left_out)` when this occurrence is to be traced, with how many
+    /// were left out since the last one traced; `None` when it is only
+    /// counted.
+    pub(crate) fn admit(&mut self, now: Instant) -> Option<u64> {
+        match self.last {
+            Some(last) if now.saturating_duration_since(last) < WARNING_INTERVAL => {
+                self.left_out += 1;
+                None
+            }
+            _ => {
+                self.last = Some(now);
+                Some(std::mem::take(&mut self.left_out))
+            }
+        }
+    }
+
+    /// How many were left out since the last one traced; the count starts
+    /// again from 0.
+    pub(crate) fn take_left_out(&mut self) -> u64 {
+        std::mem::take(&mut self.left_out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_warning_is_admitted_once_per_interval_with_the_count_left_out() {
+        let start = Instant::now();
+        let mut repeated = Repeated::default();
+        assert_eq!(repeated.admit(start), Some(0));
+        for i in 1..=5 {
+            assert_eq!(repeated.admit(start + Duration::from_millis(i)), None);
+        }
+        assert_eq!(repeated.admit(start + WARNING_INTERVAL), Some(5));
+        assert_eq!(repeated.admit(start + WARNING_INTERVAL), None);
+        assert_eq!(repeated.take_left_out(), 1);
+        assert_eq!(repeated.take_left_out(), 0);
+    }
+
+    #[test]
+    fn the_ranges_name_the_limits_they_check() {
+        for range in [RX_SIZES, TX_LIMITS] {
+            assert_eq!(range.text, format!("{} to {}", range.min, range.max));
+        }
+        assert_eq!(
+            CONNECTION_LIMITS.text,
+            format!("{} or more", CONNECTION_LIMITS.min)
+        );
+        assert_eq!(TIMEOUTS, format!("0 (off) to {MAX_SECONDS} seconds"));
+        assert_eq!(DELAYS, format!("more than 0, up to {MAX_SECONDS} seconds"));
+    }
+
+    #[test]
+    fn sizes_and_seconds_out_of_range_name_the_key_the_value_and_the_range() {
+        assert!(check_size("GSock", "rx_size", 1, RX_SIZES).is_ok());
+        assert!(check_size("GSock", "rx_size", GSock::MAX_RX_SIZE, RX_SIZES).is_ok());
+        let error = check_size("GSock", "rx_size", 0, RX_SIZES).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "bad attr of `GSock`: key `rx_size`: 0 is out of range, expected 1 to 16777216"
+        );
+        assert!(check_timeout("GSock", "idle_timeout", 0.0).is_ok());
+        assert!(check_timeout("GSock", "idle_timeout", MAX_SECONDS).is_ok());
+        for bad in [-1.0, f64::NAN, f64::INFINITY, MAX_SECONDS * 2.0] {
+            let error = check_timeout("GSock", "idle_timeout", bad).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains("`idle_timeout`"), "{text}");
+            assert!(text.contains(&bad.to_string()), "{text}");
+        }
+        assert!(check_delay("GConnex", "reconnect_delay", 0.001).is_ok());
+        for bad in [0.0, -0.5, f64::NAN, f64::INFINITY] {
+            assert!(
+                check_delay("GConnex", "reconnect_delay", bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -5,10 +5,14 @@ use std::io;
 use gaplic_macros::gobj;
 use mio::{Interest, Token};
 
-use super::gsock::me;
-use super::{Address, GSock, GSockEvent, Listener};
+use super::gsock::{me, now};
+use super::{
+    Address, CONNECTION_LIMITS, GSock, GSockEvent, Listener, RX_SIZES, Repeated, TX_LIMITS,
+    check_delay, check_size, check_timeout, count_of, seconds,
+};
+
 use crate::error::ErrorKind;
-use crate::{Cx, Event, GobjError, Kw, Ret, SubscribeOptions, Value, kw};
+use crate::{Cx, Event, GobjError, Kw, Ret, SubscribeOptions, TimerId, Value, kw};
 
 /// Connections accepted per `EV_IO` before other gobjs get a turn.
 const ACCEPTS_PER_TURN: usize = 64;
@@ -20,9 +24,19 @@ gobj! {
     /// `EV_DISCONNECTED`... with the child as the source, and answers through
     /// that child. A child whose connection ends is destroyed. Past
     /// `max_connections`, new connections are closed at once, with a trace.
+    /// A connection silent for `idle_timeout` seconds (60 by default) is
+    /// closed, so silent peers cannot hold the slots for ever.
+    ///
+    /// When the system refuses to accept (out of file descriptors or
+    /// memory), the connections wait in the backlog and the listener tries
+    /// again every `accept_retry_delay` seconds until it can. Its repeated
+    /// warnings (accepts that fail, connections refused at the limit) are
+    /// traced once per 10 s, each with the count left out, and that count
+    /// again when it accepts again.
     ///
     /// An address in use or an invalid one makes the creation fail with an
-    /// error naming it. Port 0 picks a free port: see
+    /// error naming it, as does an attr out of its range
+    /// ([`ErrorKind::BadAttr`](crate::ErrorKind::BadAttr)). Port 0 picks a free port: see
     /// [`local_address`](GServerSock::local_address).
     #[gobj(crate = "crate")]
     #[derive(Debug)]
@@ -30,26 +44,48 @@ gobj! {
         /// Where to listen: `host:port` or `unix:PATH`.
         #[attr(default = "")]
         address: String,
-        /// Most connections at once.
+        /// Most connections at once; at least 1. Default 10 000.
         #[attr(default = 10_000)]
         max_connections: u64,
-        /// Passed to each `GSock`: seconds without traffic before it closes.
-        #[attr(default = 0.0)]
+        /// Passed to each `GSock`: seconds without traffic before it closes
+        /// (0: never). Default
+        /// [`DEFAULT_IDLE_TIMEOUT`](GServerSock::DEFAULT_IDLE_TIMEOUT) (60);
+        /// at most one year.
+        #[attr(default = GServerSock::DEFAULT_IDLE_TIMEOUT)]
         idle_timeout: f64,
-        /// Passed to each `GSock`: most bytes in its output buffer.
-        #[attr(default = 16_777_216)]
+        /// Passed to each `GSock`: most bytes in its output buffer. Default
+        /// [`GSock::DEFAULT_TX_LIMIT`] (1 MiB); 1 to [`GSock::MAX_TX_LIMIT`].
+        #[attr(default = GSock::DEFAULT_TX_LIMIT)]
         tx_limit: u64,
+        /// Passed to each `GSock`: bytes read per system call. Default
+        /// [`GSock::DEFAULT_RX_SIZE`] (64 KiB); 1 to [`GSock::MAX_RX_SIZE`].
+        #[attr(default = GSock::DEFAULT_RX_SIZE)]
+        rx_size: u64,
+        /// Seconds before accepting again after the system refused (out of
+        /// descriptors or memory). Default
+        /// [`DEFAULT_ACCEPT_RETRY_DELAY`](GServerSock::DEFAULT_ACCEPT_RETRY_DELAY)
+        /// (0.1); more than 0, at most one year.
+        #[attr(default = GServerSock::DEFAULT_ACCEPT_RETRY_DELAY)]
+        accept_retry_delay: f64,
         listener: Option<Listener>,
         token: Option<Token>,
         local: String,
         connections: u64,
         accepted: u64,
+        /// The timer of the next accept after a refusal.
+        retry: Option<TimerId>,
+        /// Warnings of accepts that failed.
+        failed_accepts: Repeated,
+        /// Warnings of connections refused at the limit.
+        refused_connections: Repeated,
     }
     events {
         /// The listener is ready (from the gaplic's poll).
         EV_IO: input bottom,
         /// A child's connection ended (its `EV_DISCONNECTED`, renamed).
         EV_CHILD_GONE: input bottom,
+        /// The wait after a refused accept is over.
+        EV_ACCEPT_RETRY: input bottom,
     }
     states {
         /// Accepting connections.
@@ -59,12 +95,19 @@ gobj! {
         ST_LISTENING {
             EV_IO => accept,
             EV_CHILD_GONE => child_gone,
+            EV_ACCEPT_RETRY => retry_accept,
         }
     }
     hooks { start_up, go_out }
 }
 
 impl GServerSock {
+    /// The default `idle_timeout` of a server's connections, in seconds: a
+    /// minute of silence closes one.
+    pub const DEFAULT_IDLE_TIMEOUT: f64 = 60.0;
+    /// The default `accept_retry_delay`, in seconds.
+    pub const DEFAULT_ACCEPT_RETRY_DELAY: f64 = 0.1;
+
     /// The address it listens on, with the port the system chose for 0.
     pub fn local_address(&self) -> &str {
         &self.local
@@ -76,6 +119,7 @@ impl GServerSock {
     }
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
+        self.check_attrs()?;
         let address = Address::parse(&self.address)?;
         let mut listener = Listener::bind(&address).map_err(|error| ErrorKind::Socket {
             context: "cannot listen on",
@@ -96,12 +140,28 @@ impl GServerSock {
         Ok(())
     }
 
+    /// Refuses attrs out of their documented ranges, the ones it passes to
+    /// its connections included, before it listens.
+    fn check_attrs(&self) -> Result<(), GobjError> {
+        check_size(
+            "GServerSock",
+            "max_connections",
+            self.max_connections,
+            CONNECTION_LIMITS,
+        )?;
+        check_timeout("GServerSock", "idle_timeout", self.idle_timeout)?;
+        check_size("GServerSock", "tx_limit", self.tx_limit, TX_LIMITS)?;
+        check_size("GServerSock", "rx_size", self.rx_size, RX_SIZES)?;
+        check_delay("GServerSock", "accept_retry_delay", self.accept_retry_delay)
+    }
+
     fn go_out(&mut self, cx: &mut Cx<Self>) {
         if let (Some(mut listener), Some(token)) = (self.listener.take(), self.token.take())
             && let Ok(gaplic) = cx.gaplic()
         {
             gaplic.deregister_io(token, &mut listener);
         }
+        self.trace_left_out();
     }
 
     fn accept(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
@@ -112,30 +172,111 @@ impl GServerSock {
             let (stream, peer) = match listener.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Value::Null),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // This one is gone (reset while it waited); the next may
+                // be there.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted
+                            | io::ErrorKind::ConnectionAborted
+                            | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    continue;
+                }
                 Err(e) => {
-                    // Out of descriptors and the like: this connection is
-                    // lost, the listener goes on.
-                    tracing::warn!(target: "gaplic::sock", address = %self.local, error = %e, "accept failed");
+                    // Out of descriptors or memory: the connections wait in
+                    // the backlog, and no new readiness comes for them
+                    // (edge triggered) until another one arrives. Try again
+                    // after a while.
+                    self.accept_failed(cx, &e.to_string())?;
                     return Ok(Value::Null);
                 }
             };
+            self.trace_failed_left_out();
             if self.connections >= self.max_connections {
-                tracing::warn!(
-                    target: "gaplic::sock",
-                    address = %self.local,
-                    limit = self.max_connections,
-                    "connection refused: the server is at its connection limit"
-                );
+                if let Some(left_out) = self.refused_connections.admit(now(cx)) {
+                    tracing::warn!(
+                        target: "gaplic::sock",
+                        address = %self.local,
+                        limit = self.max_connections,
+                        left_out,
+                        "connection refused: the server is at its connection limit"
+                    );
+                }
                 drop(stream);
                 continue;
             }
-            self.adopt(cx, stream, peer)?;
+            self.trace_refused_left_out();
+            if let Err(error) = self.adopt(cx, stream, peer) {
+                // The connection is lost; the listener goes on, after a
+                // while (the error is likely a lack of resources).
+                self.accept_failed(cx, &error.to_string())?;
+                return Ok(Value::Null);
+            }
         }
         // More may wait: come back after the others' turn.
         let id = me(cx)?;
         cx.post(id, GServerSockEvent::EV_IO, Kw::new())?;
         Ok(Value::Null)
+    }
+
+    /// The wait after a refused accept is over: accept what waits.
+    fn retry_accept(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        self.retry = None;
+        self.accept(cx, ev)
+    }
+
+    /// Traces a failed accept (rate-limited) and schedules the next try.
+    fn accept_failed(&mut self, cx: &mut Cx<Self>, error: &str) -> Result<(), GobjError> {
+        let delay = seconds(self.accept_retry_delay).unwrap_or_default();
+        if let Some(left_out) = self.failed_accepts.admit(now(cx)) {
+            tracing::warn!(
+                target: "gaplic::sock",
+                address = %self.local,
+                %error,
+                retry_in = ?delay,
+                left_out,
+                "cannot accept connections; trying again"
+            );
+        }
+        if self.retry.is_none() {
+            self.retry = Some(cx.set_timer(delay, GServerSockEvent::EV_ACCEPT_RETRY, Kw::new())?);
+        }
+        Ok(())
+    }
+
+    /// Traces the counts of warnings left out, if any.
+    fn trace_left_out(&mut self) {
+        self.trace_failed_left_out();
+        self.trace_refused_left_out();
+    }
+
+    fn trace_failed_left_out(&mut self) {
+        let left_out = self.failed_accepts.take_left_out();
+        if left_out > 0 {
+            tracing::warn!(
+                target: "gaplic::sock",
+                address = %self.local,
+                left_out,
+                "accepting again; {} not traced",
+                count_of(left_out, "more failed accept was", "more failed accepts were")
+            );
+        }
+    }
+
+    fn trace_refused_left_out(&mut self) {
+        let left_out = self.refused_connections.take_left_out();
+        if left_out > 0 {
+            tracing::warn!(
+                target: "gaplic::sock",
+                address = %self.local,
+                limit = self.max_connections,
+                left_out,
+                "{} refused at the connection limit",
+                count_of(left_out, "more connection was", "more connections were")
+            );
+        }
     }
 
     /// Makes the `GSock` child of an accepted connection.
@@ -152,6 +293,7 @@ impl GServerSock {
             "subscribe_parent" => false,
             "idle_timeout" => self.idle_timeout,
             "tx_limit" => self.tx_limit,
+            "rx_size" => self.rx_size,
         };
         let gaplic = cx.gaplic()?;
         let child = gaplic.create_gobj::<GSock>(&name, Some(id), settings)?;
