@@ -56,7 +56,7 @@ fn scenario_1_setting_an_unknown_state_is_an_error() {
 
 #[test]
 fn scenario_8_event_lists_come_from_the_table() {
-    let names: Vec<&str> = M8::META.events.iter().map(|e| e.name).collect();
+    let names: Vec<&str> = M8::META.events().iter().map(|e| e.name()).collect();
     assert_eq!(names, ["EV_TEST1", "EV_TEST2", "EV_TEST3"]);
     assert_eq!(M8::META.output_events().collect::<Vec<_>>(), ["EV_TEST3"]);
     assert_eq!(
@@ -327,30 +327,30 @@ fn an_action_reading_a_bad_key_gets_a_named_error() {
 #[test]
 fn metadata_describes_the_tables() {
     let meta = Timer::META;
-    assert_eq!(meta.name, "Timer");
-    assert_eq!(meta.doc, "Declared payloads, attrs and hooks.");
+    assert_eq!(meta.name(), "Timer");
+    assert_eq!(meta.doc(), "Declared payloads, attrs and hooks.");
     let set = meta.event("EV_SET_TIMER").unwrap();
-    assert!(set.input && !set.output && set.bottom && !set.top);
-    assert_eq!(set.doc, "Arms or disarms.");
-    let params: Vec<(&str, &str)> = set.params.iter().map(|p| (p.name, p.ty)).collect();
+    assert!(set.input() && !set.output() && set.bottom() && !set.top());
+    assert_eq!(set.doc(), "Arms or disarms.");
+    let params: Vec<(&str, &str)> = set.params().iter().map(|p| (p.name(), p.ty())).collect();
     assert_eq!(params, [("seconds", "i64"), ("autostart", "Option<bool>")]);
     let fired = meta.event("EV_FIRED").unwrap();
-    assert!(fired.output && !fired.input && fired.top);
+    assert!(fired.output() && !fired.input() && fired.top());
 
     assert_eq!(
-        meta.states.iter().map(|s| s.name).collect::<Vec<_>>(),
+        meta.states().iter().map(|s| s.name()).collect::<Vec<_>>(),
         ["ST_IDLE", "ST_ARMED"]
     );
     let row = meta.row("ST_ARMED", "EV_TIMEOUT").unwrap();
-    assert_eq!(row.action, Some("timeout"));
-    assert_eq!(row.next, Some("ST_IDLE"));
+    assert_eq!(row.action(), Some("timeout"));
+    assert_eq!(row.next(), Some("ST_IDLE"));
     assert!(meta.row("ST_IDLE", "EV_TIMEOUT").is_none());
-    assert_eq!(meta.rows.len(), 3);
+    assert_eq!(meta.rows().len(), 3);
 
     let attrs: Vec<(&str, &str, &str)> = meta
-        .attrs
+        .attrs()
         .iter()
-        .map(|a| (a.name, a.ty, a.default))
+        .map(|a| (a.name(), a.ty(), a.default()))
         .collect();
     assert_eq!(
         attrs,
@@ -360,7 +360,25 @@ fn metadata_describes_the_tables() {
             ("label", "Option<String>", "Default::default()"),
         ]
     );
-    assert_eq!(meta.attr("seconds").unwrap().doc, "Seconds between runs.");
+    assert_eq!(meta.attr("seconds").unwrap().doc(), "Seconds between runs.");
+}
+
+#[test]
+fn a_declared_payload_key_checks_payloads() {
+    let params = Timer::META.event("EV_SET_TIMER").unwrap().params();
+    let (seconds, autostart) = (&params[0], &params[1]);
+    assert!(seconds.check(&kw! { "seconds" => 5 }).is_ok());
+    assert!(matches!(
+        seconds.check(&Kw::new()),
+        Err(KwError::Missing { key }) if key == "seconds"
+    ));
+    assert!(matches!(
+        seconds.check(&kw! { "seconds" => "5" }),
+        Err(KwError::WrongType { key, .. }) if key == "seconds"
+    ));
+    // An `Option` key may be missing, not of another type.
+    assert!(autostart.check(&Kw::new()).is_ok());
+    assert!(autostart.check(&kw! { "autostart" => 1 }).is_err());
 }
 
 #[test]
@@ -368,7 +386,7 @@ fn symbols_convert_names_both_ways() {
     for (i, event) in TimerEvent::ALL.iter().enumerate() {
         assert_eq!(event.index(), i);
         assert_eq!(TimerEvent::from_name(event.name()), Some(*event));
-        assert_eq!(Timer::META.events[i].name, event.name());
+        assert_eq!(Timer::META.events()[i].name(), event.name());
     }
     assert_eq!(TimerEvent::from_name("EV_SET_TIMER "), None);
     assert_eq!(

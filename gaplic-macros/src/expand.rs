@@ -155,7 +155,7 @@ fn gclass_impl(ir: &Ir) -> TokenStream {
     }
 }
 
-/// The `GclassMeta` value.
+/// The `GclassMeta` value, built with the metadata types' constructors.
 fn meta(ir: &Ir) -> TokenStream {
     let private = &ir.private;
     let name = ir.item.ident.to_string();
@@ -163,37 +163,29 @@ fn meta(ir: &Ir) -> TokenStream {
     let events = ir.events.iter().map(|e| {
         let name = e.name.to_string();
         let doc = &e.doc;
-        let (input, output, top, bottom) = (e.input, e.output, e.top, e.bottom);
+        let attributes = event_attributes(private, e);
         let params = e.params.iter().map(|p| {
             let key = p.name.to_string();
             let ty = &p.ty;
             let ty_text = type_text(ty);
             let check = quote_spanned!(ty.span()=> #private::Kw::check::<#ty>);
-            quote!(#private::ParamMeta { name: #key, ty: #ty_text, check: #check })
+            quote!(#private::ParamMeta::new(#key, #ty_text, #check))
         });
         quote! {
-            #private::EventMeta {
-                name: #name,
-                doc: #doc,
-                input: #input,
-                output: #output,
-                top: #top,
-                bottom: #bottom,
-                params: &[#(#params),*],
-            }
+            #private::EventMeta::new(#name, #doc, #attributes, &[#(#params),*])
         }
     });
     let states = ir.states.iter().map(|s| {
         let name = s.name.to_string();
         let doc = &s.doc;
-        quote!(#private::StateMeta { name: #name, doc: #doc })
+        quote!(#private::StateMeta::new(#name, #doc))
     });
     let rows = ir.rows.iter().map(|row| {
         let state = ir.states[row.state].name.to_string();
         let event = ir.events[row.event].name.to_string();
         let action = option_text(row.cell.action.map(|a| ir.actions[a].to_string()));
         let next = option_text(row.cell.next.map(|n| ir.states[n].name.to_string()));
-        quote!(#private::RowMeta { state: #state, event: #event, action: #action, next: #next })
+        quote!(#private::RowMeta::new(#state, #event, #action, #next))
     });
     let attrs = ir.attrs.iter().map(|a| {
         let name = a.name.to_string();
@@ -203,18 +195,37 @@ fn meta(ir: &Ir) -> TokenStream {
             .as_ref()
             .map_or_else(|| "Default::default()".to_owned(), type_text);
         let doc = &a.doc;
-        quote!(#private::AttrMeta { name: #name, ty: #ty, default: #default, doc: #doc })
+        quote!(#private::AttrMeta::new(#name, #ty, #default, #doc))
     });
     quote! {
-        #private::GclassMeta {
-            name: #name,
-            doc: #doc,
-            events: &[#(#events),*],
-            states: &[#(#states),*],
-            rows: &[#(#rows),*],
-            attrs: &[#(#attrs),*],
-        }
+        #private::GclassMeta::new(
+            #name,
+            #doc,
+            &[#(#events),*],
+            &[#(#states),*],
+            &[#(#rows),*],
+            &[#(#attrs),*],
+        )
     }
+}
+
+/// An event's attributes as `EventMeta` bits: `EventMeta::INPUT |
+/// EventMeta::BOTTOM`, as the declaration reads. Never empty: an event is
+/// input, output or both.
+fn event_attributes(private: &TokenStream, event: &crate::lower::EventIr) -> TokenStream {
+    let bits = [
+        (event.input, "INPUT"),
+        (event.output, "OUTPUT"),
+        (event.top, "TOP"),
+        (event.bottom, "BOTTOM"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, bit)| {
+        let bit = Ident::new(bit, proc_macro2::Span::call_site());
+        quote!(#private::EventMeta::#bit)
+    });
+    quote!(#(#bits)|*)
 }
 
 fn option_text(text: Option<String>) -> TokenStream {

@@ -394,7 +394,7 @@ impl Gaplic {
                 Some((scope, attr)) => (Some(scope), attr),
                 None => (None, key),
             };
-            let concerned = scope.is_none_or(|s| s == name || s == meta.name);
+            let concerned = scope.is_none_or(|s| s == name || s == meta.name());
             if concerned && meta.attr(attr).is_some() {
                 kw.insert(attr.to_owned(), value.clone());
             }
@@ -739,10 +739,10 @@ impl Gaplic {
             name => gobj
                 .meta()
                 .event(name)
-                .map_or("(unknown event)", |e| e.name),
+                .map_or("(unknown event)", |e| e.name()),
         };
         let error = GobjError::Panicked {
-            gclass: gobj.meta().name,
+            gclass: gobj.meta().name(),
             gobj: gobj.name().to_owned(),
             event,
             message,
@@ -972,7 +972,7 @@ impl Gaplic {
         };
         let event = match event {
             Some(e) => match meta.event(e) {
-                Some(e) => Some(e.name),
+                Some(e) => Some(e.name()),
                 None => return false,
             },
             None => None,
@@ -1074,14 +1074,15 @@ impl Gaplic {
     ) -> Result<(), GobjError> {
         let entry = self.registry.live(publisher)?;
         let meta = entry.meta;
-        let Some(declared) = meta.event(event).filter(|e| e.input) else {
+        let Some(declared) = meta.event(event).filter(|e| e.input()) else {
             return Err(GobjError::UnknownEvent {
-                gclass: meta.name,
+                gclass: meta.name(),
                 gobj: format!("{publisher}"),
                 event: event.to_owned(),
             });
         };
-        self.new_subscriber_events.insert(publisher, declared.name);
+        self.new_subscriber_events
+            .insert(publisher, declared.name());
         Ok(())
     }
 
@@ -1476,9 +1477,9 @@ impl Gaplic {
 /// The declared name of output event `event` of `meta`.
 fn output_event(meta: &'static GclassMeta, event: &str) -> Result<&'static str, GobjError> {
     match meta.event(event) {
-        Some(declared) if declared.output => Ok(declared.name),
+        Some(declared) if declared.output() => Ok(declared.name()),
         _ => Err(GobjError::NotOutput {
-            gclass: meta.name,
+            gclass: meta.name(),
             event: event.to_owned(),
         }),
     }

@@ -131,7 +131,7 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
             }
             other => G::Event::from_name(other.name()),
         };
-        let Some(typed) = found.filter(|e| G::META.events[e.index()].input) else {
+        let Some(typed) = found.filter(|e| G::META.events()[e.index()].input()) else {
             return Err(self.unknown_event(event.name()));
         };
         let ev = Event::new(typed.name(), kw, source).with_boxed_origin(origin);

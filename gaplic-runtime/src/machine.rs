@@ -177,7 +177,7 @@ impl<'a, G: Gclass> Cx<'a, G> {
 impl<G: Gclass> Debug for Cx<'_, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cx")
-            .field("gclass", &G::META.name)
+            .field("gclass", &G::META.name())
             .field("gobj", &self.name)
             .field("state", &self.state.name())
             .finish()
@@ -188,7 +188,7 @@ impl<G: Gclass> Debug for Cx<'_, G> {
 #[inline(never)]
 fn not_accepted<G: Gclass>(name: &str, state: G::State, event: G::Event) -> GobjError {
     let error = GobjError::NotAccepted {
-        gclass: G::META.name,
+        gclass: G::META.name(),
         gobj: name.to_owned(),
         state: state.name(),
         event: event.name(),
@@ -199,7 +199,7 @@ fn not_accepted<G: Gclass>(name: &str, state: G::State, event: G::Event) -> Gobj
 
 fn state_by_name<G: Gclass>(name: &str) -> Result<G::State, GobjError> {
     G::State::from_name(name).ok_or_else(|| GobjError::UnknownState {
-        gclass: G::META.name,
+        gclass: G::META.name(),
         state: name.to_owned(),
     })
 }
@@ -370,7 +370,7 @@ impl<G: Gclass> Machine<G> {
     /// [`GobjError::UnknownEvent`] when the gclass has no input event of
     /// that name; otherwise as [`inject_event`](Machine::inject_event).
     pub fn inject_by_name(&mut self, name: &str, kw: Kw) -> Ret {
-        match G::Event::from_name(name).filter(|e| G::META.events[e.index()].input) {
+        match G::Event::from_name(name).filter(|e| G::META.events()[e.index()].input()) {
             Some(event) => self.inject(event, kw),
             None => Err(self.unknown_event(name)),
         }
@@ -381,7 +381,7 @@ impl<G: Gclass> Machine<G> {
     #[cold]
     pub(crate) fn unknown_event(&self, name: &str) -> GobjError {
         let error = GobjError::UnknownEvent {
-            gclass: G::META.name,
+            gclass: G::META.name(),
             gobj: self.name.clone(),
             event: name.to_owned(),
         };
@@ -413,7 +413,7 @@ impl<G: Gclass> Machine<G> {
         event: G::Event,
         ev: &Event,
     ) -> Ret {
-        let params = G::META.events[event.index()].params;
+        let params = G::META.events()[event.index()].params();
         if !params.is_empty() {
             self.check_payload(event, ev)?;
         }
@@ -426,13 +426,15 @@ impl<G: Gclass> Machine<G> {
 
     #[cold]
     fn check_payload(&self, event: G::Event, ev: &Event) -> Result<(), GobjError> {
-        for param in G::META.events[event.index()].params {
-            (param.check)(ev.kw(), param.name).map_err(|error| GobjError::BadPayload {
-                gclass: G::META.name,
-                gobj: self.name.clone(),
-                event: event.name(),
-                error,
-            })?;
+        for param in G::META.events()[event.index()].params() {
+            param
+                .check(ev.kw())
+                .map_err(|error| GobjError::BadPayload {
+                    gclass: G::META.name(),
+                    gobj: self.name.clone(),
+                    event: event.name(),
+                    error,
+                })?;
         }
         Ok(())
     }
@@ -449,12 +451,12 @@ impl<G: Gclass> Machine<G> {
         let state = self.state.name();
         let action = G::META
             .row(state, event.name())
-            .and_then(|row| row.action)
+            .and_then(|row| row.action())
             .unwrap_or("-");
         let source = ev.source().map(|id| id.to_string());
         tracing::info!(
             target: "gaplic::machine",
-            gclass = G::META.name,
+            gclass = G::META.name(),
             gobj = %self.name,
             state,
             event = event.name(),
@@ -467,7 +469,7 @@ impl<G: Gclass> Machine<G> {
         match &ret {
             Ok(value) => tracing::info!(
                 target: "gaplic::machine",
-                gclass = G::META.name,
+                gclass = G::META.name(),
                 gobj = %self.name,
                 state = self.state.name(),
                 ret = %value,
@@ -475,7 +477,7 @@ impl<G: Gclass> Machine<G> {
             ),
             Err(error) => tracing::info!(
                 target: "gaplic::machine",
-                gclass = G::META.name,
+                gclass = G::META.name(),
                 gobj = %self.name,
                 state = self.state.name(),
                 %error,
@@ -535,7 +537,7 @@ impl<G: Gclass> Machine<G> {
 impl<G: Gclass> Debug for Machine<G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Machine")
-            .field("gclass", &G::META.name)
+            .field("gclass", &G::META.name())
             .field("name", &self.name)
             .field("state", &self.state.name())
             .field("trace", &self.trace)
