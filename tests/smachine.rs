@@ -363,6 +363,47 @@ fn metadata_describes_the_tables() {
     assert_eq!(meta.attr("seconds").unwrap().doc(), "Seconds between runs.");
 }
 
+gobj! {
+    /// Attr defaults of several shapes.
+    struct Defaults {
+        #[attr(default = -1.5)]
+        offset: f64,
+        #[attr(default = 16_777_216)]
+        buffer: u64,
+        #[attr(default = Some(-3))]
+        retries: Option<i64>,
+        #[attr(default = vec!["a".to_owned(), "b".to_owned()])]
+        names: Vec<String>,
+        #[attr(default = u32::MAX - 1)]
+        limit: u32,
+    }
+    events { EV_GO }
+    states { ST_ONE }
+    machine { ST_ONE { EV_GO } }
+}
+
+#[test]
+fn attr_defaults_read_as_written() {
+    let defaults: Vec<&str> = Defaults::META.attrs().iter().map(|a| a.default()).collect();
+    assert_eq!(
+        defaults,
+        [
+            "-1.5",
+            "16_777_216",
+            "Some(-3)",
+            "vec![\"a\".to_owned(), \"b\".to_owned()]",
+            "u32::MAX - 1",
+        ]
+    );
+    let seconds = gaplic::GTimer::META.attr("seconds").unwrap();
+    assert_eq!(seconds.default(), "-1.0");
+    // The values themselves are the defaults' values.
+    let gobj = Machine::<Defaults>::new("d", &Kw::new()).unwrap().destroy();
+    assert_eq!((gobj.offset, gobj.buffer), (-1.5, 16_777_216));
+    assert_eq!((gobj.retries, gobj.limit), (Some(-3), u32::MAX - 1));
+    assert_eq!(gobj.names, ["a", "b"]);
+}
+
 #[test]
 fn a_declared_payload_key_checks_payloads() {
     let params = Timer::META.event("EV_SET_TIMER").unwrap().params();

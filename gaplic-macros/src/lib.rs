@@ -4,9 +4,10 @@
 //! holds the implementation, in four steps that each have a module, run in
 //! order by `pipeline`: `parse` reads the tokens, `check` applies every
 //! rule and reports all the errors at once, `lower` resolves names to
-//! indices, `expand` writes the items. On errors, `fallback` emits the
-//! struct and placeholder items so the errors are not buried under
-//! follow-on ones.
+//! indices, `expand` writes the items (`text` prints types and defaults
+//! back as source for the metadata and the docs). On errors, `fallback`
+//! emits the struct and placeholder items so the errors are not buried
+//! under follow-on ones.
 #![forbid(unsafe_code)]
 
 mod check;
@@ -16,6 +17,7 @@ mod fallback;
 mod lower;
 mod parse;
 mod pipeline;
+mod text;
 
 use proc_macro::TokenStream;
 
