@@ -642,15 +642,15 @@ fn transition_table() -> Vec<Vec<Option<usize>>> {
             .expect("META names a declared state")
             .index()
     };
-    meta.states
+    meta.states()
         .iter()
         .map(|state| {
-            meta.events
+            meta.events()
                 .iter()
                 .map(|event| {
-                    meta.row(state.name, event.name).map(|row| {
-                        row.next
-                            .map_or_else(|| state_index(state.name), state_index)
+                    meta.row(state.name(), event.name()).map(|row| {
+                        row.next()
+                            .map_or_else(|| state_index(state.name()), state_index)
                     })
                 })
                 .collect()

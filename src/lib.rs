@@ -2,7 +2,8 @@
 //!
 //! # The crate
 //!
-//! - [`gobj!`] declares a gclass; [`prelude`] brings what an action needs.
+//! - [`gobj!`] declares a gclass (its page is the reference of the
+//!   syntax); [`prelude`] brings what an action needs.
 //! - [`Machine`] runs one gobj's machine directly, as unit tests of a
 //!   gclass do.
 //! - [`Gaplic`] runs the gobjs of a thread: their tree, unique names,

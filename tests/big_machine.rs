@@ -220,9 +220,9 @@ fn gclass_file_is_up_to_date() {
 #[test]
 fn meta_has_every_row() {
     let meta = Big::META;
-    assert_eq!(meta.name, "Big");
-    assert_eq!(meta.rows.len(), 10_000);
-    assert_eq!(meta.states.len(), STATES);
+    assert_eq!(meta.name(), "Big");
+    assert_eq!(meta.rows().len(), 10_000);
+    assert_eq!(meta.states().len(), STATES);
     assert_eq!(meta.input_events().count(), EVENTS);
     assert_eq!(meta.output_events().collect::<Vec<_>>(), ["EV_REPORT"]);
     assert_eq!(BigState::ALL.len(), STATES);
@@ -230,11 +230,11 @@ fn meta_has_every_row() {
     for s in 0..STATES {
         for e in 0..EVENTS {
             let (action, next) = row(s, e);
-            let meta_row = &meta.rows[s * EVENTS + e];
-            assert_eq!(meta_row.state, state_name(s));
-            assert_eq!(meta_row.event, event_name(e));
-            assert_eq!(meta_row.action, action.map(|a| ACTIONS[a]));
-            assert_eq!(meta_row.next.map(str::to_owned), next.map(state_name));
+            let meta_row = &meta.rows()[s * EVENTS + e];
+            assert_eq!(meta_row.state(), state_name(s));
+            assert_eq!(meta_row.event(), event_name(e));
+            assert_eq!(meta_row.action(), action.map(|a| ACTIONS[a]));
+            assert_eq!(meta_row.next().map(str::to_owned), next.map(state_name));
         }
     }
     assert_eq!(Big::INITIAL_STATE, BigState::ST_000);

@@ -647,8 +647,8 @@ fn the_tree_can_be_inspected() {
     let leaf = node(&mut g, "leaf", Some(root));
     assert_eq!(g.len(), 3);
     assert_eq!(g.name_of(timer), Some("timer"));
-    assert_eq!(g.gclass_of(timer).map(|m| m.name), Some("GTimer"));
-    assert_eq!(g.gclass_of(leaf).map(|m| m.name), Some("Node"));
+    assert_eq!(g.gclass_of(timer).map(|m| m.name()), Some("GTimer"));
+    assert_eq!(g.gclass_of(leaf).map(|m| m.name()), Some("Node"));
     assert_eq!(g.state_of(timer), Some("ST_IDLE"));
     assert_eq!(g.parent_of(root), None);
     assert_eq!(g.parent_of(leaf), Some(root));

@@ -56,7 +56,7 @@ fn scenario_1_setting_an_unknown_state_is_an_error() {
 
 #[test]
 fn scenario_8_event_lists_come_from_the_table() {
-    let names: Vec<&str> = M8::META.events.iter().map(|e| e.name).collect();
+    let names: Vec<&str> = M8::META.events().iter().map(|e| e.name()).collect();
     assert_eq!(names, ["EV_TEST1", "EV_TEST2", "EV_TEST3"]);
     assert_eq!(M8::META.output_events().collect::<Vec<_>>(), ["EV_TEST3"]);
     assert_eq!(
@@ -326,30 +326,30 @@ fn an_action_reading_a_bad_key_gets_a_named_error() {
 #[test]
 fn metadata_describes_the_tables() {
     let meta = Timer::META;
-    assert_eq!(meta.name, "Timer");
-    assert_eq!(meta.doc, "Declared payloads, attrs and hooks.");
+    assert_eq!(meta.name(), "Timer");
+    assert_eq!(meta.doc(), "Declared payloads, attrs and hooks.");
     let set = meta.event("EV_SET_TIMER").unwrap();
-    assert!(set.input && !set.output && set.bottom && !set.top);
-    assert_eq!(set.doc, "Arms or disarms.");
-    let params: Vec<(&str, &str)> = set.params.iter().map(|p| (p.name, p.ty)).collect();
+    assert!(set.input() && !set.output() && set.bottom() && !set.top());
+    assert_eq!(set.doc(), "Arms or disarms.");
+    let params: Vec<(&str, &str)> = set.params().iter().map(|p| (p.name(), p.ty())).collect();
     assert_eq!(params, [("seconds", "i64"), ("autostart", "Option<bool>")]);
     let fired = meta.event("EV_FIRED").unwrap();
-    assert!(fired.output && !fired.input && fired.top);
+    assert!(fired.output() && !fired.input() && fired.top());
 
     assert_eq!(
-        meta.states.iter().map(|s| s.name).collect::<Vec<_>>(),
+        meta.states().iter().map(|s| s.name()).collect::<Vec<_>>(),
         ["ST_IDLE", "ST_ARMED"]
     );
     let row = meta.row("ST_ARMED", "EV_TIMEOUT").unwrap();
-    assert_eq!(row.action, Some("timeout"));
-    assert_eq!(row.next, Some("ST_IDLE"));
+    assert_eq!(row.action(), Some("timeout"));
+    assert_eq!(row.next(), Some("ST_IDLE"));
     assert!(meta.row("ST_IDLE", "EV_TIMEOUT").is_none());
-    assert_eq!(meta.rows.len(), 3);
+    assert_eq!(meta.rows().len(), 3);
 
     let attrs: Vec<(&str, &str, &str)> = meta
-        .attrs
+        .attrs()
         .iter()
-        .map(|a| (a.name, a.ty, a.default))
+        .map(|a| (a.name(), a.ty(), a.default()))
         .collect();
     assert_eq!(
         attrs,
@@ -359,7 +359,66 @@ fn metadata_describes_the_tables() {
             ("label", "Option<String>", "Default::default()"),
         ]
     );
-    assert_eq!(meta.attr("seconds").unwrap().doc, "Seconds between runs.");
+    assert_eq!(meta.attr("seconds").unwrap().doc(), "Seconds between runs.");
+}
+
+gobj! {
+    /// Attr defaults of several shapes.
+    struct Defaults {
+        #[attr(default = -1.5)]
+        offset: f64,
+        #[attr(default = 16_777_216)]
+        buffer: u64,
+        #[attr(default = Some(-3))]
+        retries: Option<i64>,
+        #[attr(default = vec!["a".to_owned(), "b".to_owned()])]
+        names: Vec<String>,
+        #[attr(default = u32::MAX - 1)]
+        limit: u32,
+    }
+    events { EV_GO }
+    states { ST_ONE }
+    machine { ST_ONE { EV_GO } }
+}
+
+#[test]
+fn attr_defaults_read_as_written() {
+    let defaults: Vec<&str> = Defaults::META.attrs().iter().map(|a| a.default()).collect();
+    assert_eq!(
+        defaults,
+        [
+            "-1.5",
+            "16_777_216",
+            "Some(-3)",
+            "vec![\"a\".to_owned(), \"b\".to_owned()]",
+            "u32::MAX - 1",
+        ]
+    );
+    let seconds = gaplic::GTimer::META.attr("seconds").unwrap();
+    assert_eq!(seconds.default(), "-1.0");
+    // The values themselves are the defaults' values.
+    let gobj = Machine::<Defaults>::new("d", &Kw::new()).unwrap().destroy();
+    assert_eq!((gobj.offset, gobj.buffer), (-1.5, 16_777_216));
+    assert_eq!((gobj.retries, gobj.limit), (Some(-3), u32::MAX - 1));
+    assert_eq!(gobj.names, ["a", "b"]);
+}
+
+#[test]
+fn a_declared_payload_key_checks_payloads() {
+    let params = Timer::META.event("EV_SET_TIMER").unwrap().params();
+    let (seconds, autostart) = (&params[0], &params[1]);
+    assert!(seconds.check(&kw! { "seconds" => 5 }).is_ok());
+    assert!(matches!(
+        seconds.check(&Kw::new()),
+        Err(KwError::Missing { key }) if key == "seconds"
+    ));
+    assert!(matches!(
+        seconds.check(&kw! { "seconds" => "5" }),
+        Err(KwError::WrongType { key, .. }) if key == "seconds"
+    ));
+    // An `Option` key may be missing, not of another type.
+    assert!(autostart.check(&Kw::new()).is_ok());
+    assert!(autostart.check(&kw! { "autostart" => 1 }).is_err());
 }
 
 #[test]
@@ -367,7 +426,7 @@ fn symbols_convert_names_both_ways() {
     for (i, event) in TimerEvent::ALL.iter().enumerate() {
         assert_eq!(event.index(), i);
         assert_eq!(TimerEvent::from_name(event.name()), Some(*event));
-        assert_eq!(Timer::META.events[i].name, event.name());
+        assert_eq!(Timer::META.events()[i].name(), event.name());
     }
     assert_eq!(TimerEvent::from_name("EV_SET_TIMER "), None);
     assert_eq!(

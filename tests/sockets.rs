@@ -1217,7 +1217,7 @@ fn gsock_events_carry_their_payloads_with_the_gsock_as_source() {
 
     let theirs = h.log.first(app, "EV_CONNECTED");
     assert_eq!(h.gaplic.parent_of(child), Some(server));
-    assert_eq!(h.gaplic.gclass_of(child).map(|m| m.name), Some("GSock"));
+    assert_eq!(h.gaplic.gclass_of(child).map(|m| m.name()), Some("GSock"));
     assert_eq!(theirs.keys(), ["peername", "sockname"]);
     assert_eq!(theirs.text("peername"), client_local);
     assert_eq!(theirs.text("sockname"), address);

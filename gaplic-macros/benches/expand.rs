@@ -14,14 +14,15 @@
 //! the ratio is printed as `ratio expand/100x100 macro/baseline = ...`.
 
 // Cargo builds this bench with `--cfg test` but without the test harness,
-// so the `#[cfg(test)] mod tests` of `expand` and `lower` are compiled with
-// their `#[test]` functions removed, leaving an unused import and helper.
+// so the `#[cfg(test)] mod tests` of `expand`, `lower` and `text` are
+// compiled with their `#[test]` functions removed, leaving unused imports
+// and helpers.
 #[path = "../src/check.rs"]
 mod check;
 #[path = "../src/ctxt.rs"]
 mod ctxt;
 #[path = "../src/expand.rs"]
-#[allow(unused_imports)]
+#[allow(unused_imports, dead_code)]
 mod expand;
 #[path = "../src/fallback.rs"]
 mod fallback;
@@ -32,6 +33,9 @@ mod lower;
 mod parse;
 #[path = "../src/pipeline.rs"]
 mod pipeline;
+#[path = "../src/text.rs"]
+#[allow(unused_imports, dead_code)]
+mod text;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

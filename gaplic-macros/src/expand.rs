@@ -9,6 +9,7 @@ use syn::spanned::Spanned;
 use syn::{Fields, Ident, Visibility};
 
 use crate::lower::Ir;
+use crate::text::{expr_text, type_text};
 
 /// Where generated code finds the runtime: `<root>::__private`.
 pub fn private(root: &syn::Path) -> TokenStream {
@@ -43,16 +44,16 @@ pub fn expand(ir: &Ir) -> TokenStream {
     }
 }
 
-/// The user's struct, its docs followed by the gclass's tables.
+/// The user's struct with the gclass's tables added to its rustdoc, after
+/// the user's own doc comment, whose first line stays the summary.
 fn struct_item(ir: &Ir) -> TokenStream {
-    let item = &ir.item;
-    let docs = tables_doc(ir)
-        .into_iter()
-        .map(|line| quote!(#[doc = #line]));
-    quote! {
-        #(#docs)*
-        #item
-    }
+    let mut item = ir.item.clone();
+    item.attrs.extend(
+        tables_doc(ir)
+            .into_iter()
+            .map(|line| syn::parse_quote!(#[doc = #line])),
+    );
+    item.into_token_stream()
 }
 
 /// A `<Gclass>Event` or `<Gclass>State` enum and its `Symbol` impl.
@@ -155,7 +156,7 @@ fn gclass_impl(ir: &Ir) -> TokenStream {
     }
 }
 
-/// The `GclassMeta` value.
+/// The `GclassMeta` value, built with the metadata types' constructors.
 fn meta(ir: &Ir) -> TokenStream {
     let private = &ir.private;
     let name = ir.item.ident.to_string();
@@ -163,58 +164,73 @@ fn meta(ir: &Ir) -> TokenStream {
     let events = ir.events.iter().map(|e| {
         let name = e.name.to_string();
         let doc = &e.doc;
-        let (input, output, top, bottom) = (e.input, e.output, e.top, e.bottom);
+        let attributes = event_attributes(private, e);
         let params = e.params.iter().map(|p| {
             let key = p.name.to_string();
             let ty = &p.ty;
             let ty_text = type_text(ty);
             let check = quote_spanned!(ty.span()=> #private::Kw::check::<#ty>);
-            quote!(#private::ParamMeta { name: #key, ty: #ty_text, check: #check })
+            quote!(#private::ParamMeta::new(#key, #ty_text, #check))
         });
         quote! {
-            #private::EventMeta {
-                name: #name,
-                doc: #doc,
-                input: #input,
-                output: #output,
-                top: #top,
-                bottom: #bottom,
-                params: &[#(#params),*],
-            }
+            #private::EventMeta::new(#name, #doc, #attributes, &[#(#params),*])
         }
     });
     let states = ir.states.iter().map(|s| {
         let name = s.name.to_string();
         let doc = &s.doc;
-        quote!(#private::StateMeta { name: #name, doc: #doc })
+        quote!(#private::StateMeta::new(#name, #doc))
     });
     let rows = ir.rows.iter().map(|row| {
         let state = ir.states[row.state].name.to_string();
         let event = ir.events[row.event].name.to_string();
         let action = option_text(row.cell.action.map(|a| ir.actions[a].to_string()));
         let next = option_text(row.cell.next.map(|n| ir.states[n].name.to_string()));
-        quote!(#private::RowMeta { state: #state, event: #event, action: #action, next: #next })
+        quote!(#private::RowMeta::new(#state, #event, #action, #next))
     });
     let attrs = ir.attrs.iter().map(|a| {
         let name = a.name.to_string();
         let ty = type_text(&a.ty);
-        let default = a
-            .default
-            .as_ref()
-            .map_or_else(|| "Default::default()".to_owned(), type_text);
+        let default = default_text(a);
         let doc = &a.doc;
-        quote!(#private::AttrMeta { name: #name, ty: #ty, default: #default, doc: #doc })
+        quote!(#private::AttrMeta::new(#name, #ty, #default, #doc))
     });
     quote! {
-        #private::GclassMeta {
-            name: #name,
-            doc: #doc,
-            events: &[#(#events),*],
-            states: &[#(#states),*],
-            rows: &[#(#rows),*],
-            attrs: &[#(#attrs),*],
-        }
+        #private::GclassMeta::new(
+            #name,
+            #doc,
+            &[#(#events),*],
+            &[#(#states),*],
+            &[#(#rows),*],
+            &[#(#attrs),*],
+        )
     }
+}
+
+/// An event's attributes as `EventMeta` bits: `EventMeta::INPUT |
+/// EventMeta::BOTTOM`, as the declaration reads. Never empty: an event is
+/// input, output or both.
+fn event_attributes(private: &TokenStream, event: &crate::lower::EventIr) -> TokenStream {
+    let bits = [
+        (event.input, "INPUT"),
+        (event.output, "OUTPUT"),
+        (event.top, "TOP"),
+        (event.bottom, "BOTTOM"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, bit)| {
+        let bit = Ident::new(bit, proc_macro2::Span::call_site());
+        quote!(#private::EventMeta::#bit)
+    });
+    quote!(#(#bits)|*)
+}
+
+/// An attr's default as the user wrote it, or `Default::default()`.
+fn default_text(attr: &crate::parse::AttrField) -> String {
+    attr.default
+        .as_ref()
+        .map_or_else(|| "Default::default()".to_owned(), expr_text)
 }
 
 fn option_text(text: Option<String>) -> TokenStream {
@@ -404,13 +420,19 @@ fn dispatch_fn(ir: &Ir) -> TokenStream {
     }
 }
 
-/// The struct's generated documentation: events, states, machine, attrs.
+/// The struct's generated documentation: events, states, machine, attrs,
+/// as lines that follow the user's doc comment. Without one, a first line
+/// says what the struct is, so rustdoc's summary is not a table's heading.
 fn tables_doc(ir: &Ir) -> Vec<String> {
     let mut lines = Vec::new();
     let first_line = |doc: &str| escape(doc.lines().next().unwrap_or(""));
-    if !ir.doc.is_empty() {
-        lines.push(String::new());
+    if ir.doc.is_empty() {
+        lines.push(format!(
+            "The gclass `{}`: its events, states and machine follow.",
+            ir.item.ident
+        ));
     }
+    lines.push(String::new());
     lines.push("# Events".into());
     lines.push(String::new());
     lines.push("| event | direction | side | payload | description |".into());
@@ -431,7 +453,7 @@ fn tables_doc(ir: &Ir) -> Vec<String> {
         let payload: Vec<String> = e
             .params
             .iter()
-            .map(|p| format!("`{}: {}`", p.name, escape(&type_text(&p.ty))))
+            .map(|p| code(&format!("{}: {}", p.name, type_text(&p.ty))))
             .collect();
         lines.push(format!(
             "| `{}` | {direction} | {side} | {} | {} |",
@@ -479,14 +501,11 @@ fn tables_doc(ir: &Ir) -> Vec<String> {
         lines.push("| attr | type | default | description |".into());
         lines.push("|---|---|---|---|".into());
         for a in &ir.attrs {
-            let default = a.default.as_ref().map_or_else(
-                || "`Default::default()`".to_owned(),
-                |d| format!("`{}`", escape(&type_text(d))),
-            );
             lines.push(format!(
-                "| `{}` | `{}` | {default} | {} |",
+                "| `{}` | {} | {} | {} |",
                 a.name,
-                escape(&type_text(&a.ty)),
+                code(&type_text(&a.ty)),
+                code(&default_text(a)),
                 first_line(&a.doc)
             ));
         }
@@ -499,45 +518,143 @@ fn escape(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// Tokens as a person would write them: `Option<u64>`, not `Option < u64 >`.
-pub fn type_text(tokens: &impl ToTokens) -> String {
-    let text = tokens.to_token_stream().to_string();
-    let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
-    let mut prev = ' ';
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied().unwrap_or(' ');
-        let macro_bang = next == '!' && chars.get(i + 2) != Some(&'=');
-        let glue = c == ' '
-            && (matches!(prev, '<' | '&' | ':' | '(' | '[' | '\'' | '!' | '.')
-                || matches!(
-                    next,
-                    '<' | '>' | ',' | ':' | ')' | ']' | '(' | '?' | ';' | '.'
-                )
-                || macro_bang);
-        if !glue {
-            out.push(c);
-        }
-        prev = c;
-    }
-    out
+/// `text` as inline code in a Markdown table cell: fenced by more
+/// backticks than it holds in a row (a string default may hold some), with
+/// its `|` escaped. The text is a type or an expression, which never starts
+/// or ends with a backtick, so the fence needs no padding.
+fn code(text: &str) -> String {
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    format!("{fence}{}{fence}", escape(text))
 }
 
 #[cfg(test)]
 mod tests {
+    use quote::quote;
+
     use super::*;
 
+    /// The items `gobj!` generates for `tokens`, which must be valid.
+    fn expanded(tokens: TokenStream) -> syn::File {
+        let input: crate::parse::Input = syn::parse2(tokens).expect("parses");
+        let cx = crate::ctxt::Ctxt::new();
+        crate::check::check(&cx, &input);
+        cx.check().expect("checks");
+        syn::parse2(expand(&crate::lower::lower(&input))).expect("valid items")
+    }
+
+    /// The `#[doc]` lines of the generated struct, in order.
+    fn struct_doc(file: &syn::File) -> Vec<String> {
+        let item = file
+            .items
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Struct(item) => Some(item),
+                _ => None,
+            })
+            .expect("a struct");
+        crate::parse::doc_of(&item.attrs)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn timer() -> TokenStream {
+        quote! {
+            /// A timer.
+            ///
+            /// It fires once.
+            #[derive(Debug)]
+            pub struct Timer {
+                /// Seconds until it fires; negative: disarmed.
+                #[attr(default = -1.0)]
+                seconds: f64,
+                /// Sizes.
+                #[attr(default = vec![1, -2])]
+                sizes: Vec<i64>,
+                /// Marker.
+                #[attr(default = "`a|b`")]
+                marker: String,
+            }
+            events { EV_SET: input top { seconds: Option<f64> } }
+            states { ST_IDLE }
+            machine { ST_IDLE { EV_SET } }
+        }
+    }
+
     #[test]
-    fn type_text_reads_like_source() {
-        let ty: syn::Type = syn::parse_quote!(Option<Vec<u8>>);
-        assert_eq!(type_text(&ty), "Option<Vec<u8>>");
-        let ty: syn::Type = syn::parse_quote!(&'static str);
-        assert_eq!(type_text(&ty), "&'static str");
-        let ty: syn::Type = syn::parse_quote!(std::collections::HashMap<String, u8>);
-        assert_eq!(type_text(&ty), "std::collections::HashMap<String, u8>");
-        let e: syn::Expr = syn::parse_quote!(String::from("ls"));
-        assert_eq!(type_text(&e), "String::from(\"ls\")");
-        let e: syn::Expr = syn::parse_quote!(vec![1, 2]);
-        assert_eq!(type_text(&e), "vec![1, 2]");
+    fn the_user_doc_comes_before_the_tables() {
+        let doc = struct_doc(&expanded(timer()));
+        assert_eq!(doc[..3], ["A timer.", "", "It fires once."]);
+        assert_eq!(doc[3..6], ["", "# Events", ""]);
+        let headings: Vec<&str> = doc
+            .iter()
+            .filter(|line| line.starts_with('#'))
+            .map(String::as_str)
+            .collect();
+        assert_eq!(headings, ["# Events", "# States", "# Machine", "# Attrs"]);
+    }
+
+    #[test]
+    fn an_undocumented_gclass_gets_a_summary_line() {
+        let doc = struct_doc(&expanded(quote! {
+            struct Bare {}
+            events { EV_GO }
+            states { ST_ONE }
+            machine { ST_ONE { EV_GO } }
+        }));
+        assert_eq!(
+            doc[..3],
+            [
+                "The gclass `Bare`: its events, states and machine follow.",
+                "",
+                "# Events"
+            ]
+        );
+    }
+
+    #[test]
+    fn attr_defaults_are_shown_as_written() {
+        let file = expanded(timer());
+        let doc = struct_doc(&file);
+        let rows: Vec<&str> = doc
+            .iter()
+            .skip_while(|line| *line != "# Attrs")
+            .skip(4)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "| `seconds` | `f64` | `-1.0` | Seconds until it fires; negative: disarmed. |",
+                "| `sizes` | `Vec<i64>` | `vec![1, -2]` | Sizes. |",
+                "| `marker` | `String` | ``\"`a\\|b`\"`` | Marker. |",
+            ]
+        );
+        let event = doc
+            .iter()
+            .find(|line| line.starts_with("| `EV_SET`"))
+            .expect("the event's row");
+        assert_eq!(
+            event,
+            "| `EV_SET` | input | top | `seconds: Option<f64>` |  |"
+        );
+        // The metadata holds the same text.
+        let items = file.to_token_stream().to_string();
+        assert!(items.contains("AttrMeta :: new (\"seconds\" , \"f64\" , \"-1.0\""));
+        assert!(items.contains("(\"sizes\" , \"Vec<i64>\" , \"vec![1, -2]\""));
+    }
+
+    #[test]
+    fn metadata_is_built_through_the_runtime_path() {
+        let mut tokens = timer();
+        tokens = quote!(#[gobj(crate = "crate::rt")] #tokens);
+        let items = expanded(tokens).to_token_stream().to_string();
+        assert!(items.contains("crate :: rt :: __private :: GclassMeta :: new (\"Timer\""));
+        assert!(items.contains(
+            "(\"EV_SET\" , \"\" , crate :: rt :: __private :: EventMeta :: INPUT | \
+             crate :: rt :: __private :: EventMeta :: TOP ,"
+        ));
+        assert!(!items.contains(":: gaplic ::"));
     }
 }

@@ -40,14 +40,8 @@ pub fn fallback(input: &Input) -> TokenStream {
         impl #impl_generics #private::Gclass for #gclass #ty_generics #where_clause {
             type Event = #event_enum;
             type State = #state_ty;
-            const META: &'static #private::GclassMeta = &#private::GclassMeta {
-                name: #name,
-                doc: "",
-                events: &[],
-                states: &[],
-                rows: &[],
-                attrs: &[],
-            };
+            const META: &'static #private::GclassMeta =
+                &#private::GclassMeta::new(#name, "", &[], &[], &[], &[]);
             const INITIAL_STATE: #state_ty = #initial;
             const HOOKS: #private::Hooks<Self> = #private::Hooks::NONE;
             fn create(_: &#private::Kw) -> ::core::result::Result<Self, #private::GobjError> {

@@ -300,7 +300,7 @@ impl<'a, G: Gclass> Cx<'a, G> {
 impl<G: Gclass> Debug for Cx<'_, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cx")
-            .field("gclass", &G::META.name)
+            .field("gclass", &G::META.name())
             .field("gobj", &self.name)
             .field("state", &self.state.name())
             .finish()

@@ -354,10 +354,10 @@ impl Gaplic {
             Phase::GoOut => "go_out",
             Phase::Event => event
                 .and_then(|event| gobj.meta().event(event.name()))
-                .map_or("(unknown event)", |e| e.name),
+                .map_or("(unknown event)", |e| e.name()),
         };
         let error = GobjError::from(ErrorKind::Panicked {
-            gclass: gobj.meta().name,
+            gclass: gobj.meta().name(),
             gobj: gobj.name().clone(),
             event,
             message: panic_message(panic),
@@ -382,7 +382,7 @@ impl Gaplic {
         event: &str,
         error: &GobjError,
     ) {
-        let gclass = self.registry.meta(dst).map_or("-", |m| m.name);
+        let gclass = self.registry.meta(dst).map_or("-", |m| m.name());
         tracing::warn!(
             target: "gaplic",
             gaplic = %self.name,

@@ -18,7 +18,7 @@ use crate::{FromValue, Value};
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::{kw, Kw, KwError};
+/// use gaplic::{kw, Kw, KwError};
 ///
 /// let kw = kw! { "seconds" => 2, "command" => "ls" };
 /// assert_eq!(kw.get::<u64>("seconds"), Ok(2));
@@ -235,7 +235,7 @@ impl std::error::Error for KwError {}
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::{kw, Value};
+/// use gaplic::{kw, Value};
 ///
 /// let kw = kw! { "data" => "query1", "n" => 3 };
 /// assert_eq!(kw.value("n"), Some(&Value::Int(3)));

@@ -107,7 +107,7 @@ pub trait Gclass: Sized {
     /// Whether `event` is an input event (accepted in some state).
     #[inline(always)]
     fn is_input(event: Self::Event) -> bool {
-        Self::META.events[event.index()].input
+        Self::META.events()[event.index()].input()
     }
 }
 
@@ -119,7 +119,7 @@ pub(crate) fn not_accepted<G: Gclass>(
     event: G::Event,
 ) -> GobjError {
     let error = GobjError::from(ErrorKind::NotAccepted {
-        gclass: G::META.name,
+        gclass: G::META.name(),
         gobj: name.clone(),
         state: state.name(),
         event: event.name(),
@@ -131,7 +131,7 @@ pub(crate) fn not_accepted<G: Gclass>(
 pub(crate) fn state_by_name<G: Gclass>(name: &str) -> Result<G::State, GobjError> {
     G::State::from_name(name).ok_or_else(|| {
         ErrorKind::UnknownState {
-            gclass: G::META.name,
+            gclass: G::META.name(),
             state: name.to_owned(),
         }
         .into()
@@ -312,7 +312,7 @@ impl<G: Gclass> Machine<G> {
     #[cold]
     pub(crate) fn unknown_event(&self, name: &str) -> GobjError {
         let error = GobjError::from(ErrorKind::UnknownEvent {
-            gclass: G::META.name,
+            gclass: G::META.name(),
             gobj: self.name.clone(),
             event: name.to_owned(),
         });
@@ -344,7 +344,7 @@ impl<G: Gclass> Machine<G> {
         event: G::Event,
         ev: &Event,
     ) -> Ret {
-        let params = G::META.events[event.index()].params;
+        let params = G::META.events()[event.index()].params();
         if !params.is_empty() {
             self.check_payload(event, ev)?;
         }
@@ -357,13 +357,15 @@ impl<G: Gclass> Machine<G> {
 
     #[cold]
     fn check_payload(&self, event: G::Event, ev: &Event) -> Result<(), GobjError> {
-        for param in G::META.events[event.index()].params {
-            (param.check)(ev.kw(), param.name).map_err(|error| ErrorKind::BadPayload {
-                gclass: G::META.name,
-                gobj: self.name.clone(),
-                event: event.name(),
-                error,
-            })?;
+        for param in G::META.events()[event.index()].params() {
+            param
+                .check(ev.kw())
+                .map_err(|error| ErrorKind::BadPayload {
+                    gclass: G::META.name(),
+                    gobj: self.name.clone(),
+                    event: event.name(),
+                    error,
+                })?;
         }
         Ok(())
     }
@@ -380,12 +382,12 @@ impl<G: Gclass> Machine<G> {
         let state = self.state.name();
         let action = G::META
             .row(state, event.name())
-            .and_then(|row| row.action)
+            .and_then(|row| row.action())
             .unwrap_or("-");
         let source = ev.source().map(|id| id.to_string());
         tracing::info!(
             target: "gaplic::machine",
-            gclass = G::META.name,
+            gclass = G::META.name(),
             gobj = %self.name,
             state,
             event = event.name(),
@@ -398,7 +400,7 @@ impl<G: Gclass> Machine<G> {
         match &ret {
             Ok(value) => tracing::info!(
                 target: "gaplic::machine",
-                gclass = G::META.name,
+                gclass = G::META.name(),
                 gobj = %self.name,
                 state = self.state.name(),
                 ret = %value,
@@ -406,7 +408,7 @@ impl<G: Gclass> Machine<G> {
             ),
             Err(error) => tracing::info!(
                 target: "gaplic::machine",
-                gclass = G::META.name,
+                gclass = G::META.name(),
                 gobj = %self.name,
                 state = self.state.name(),
                 %error,
@@ -471,7 +473,7 @@ impl<G: Gclass> Machine<G> {
 impl<G: Gclass> Debug for Machine<G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Machine")
-            .field("gclass", &G::META.name)
+            .field("gclass", &G::META.name())
             .field("name", &self.name)
             .field("state", &self.state.name())
             .field("trace", &self.trace)

@@ -2,6 +2,14 @@
 //!
 //! Tracing, diagrams, configuration and introspection read these tables;
 //! dispatch does not (it is a generated `match`).
+//!
+//! The tables are read through methods, never through fields, so that new
+//! parts of a gclass (superstates, entry and exit actions, guards) can be
+//! described later without breaking the code that reads them. Only the
+//! code `gobj!` generates builds them, through the hidden `new`
+//! constructors.
+
+use std::fmt;
 
 use crate::{Kw, KwError};
 
@@ -9,23 +17,104 @@ use crate::{Kw, KwError};
 ///
 /// Every gclass has one, as [`Gclass::META`](crate::Gclass::META). All
 /// lists are in source order.
+///
+/// # Examples
+///
+/// ```
+/// use gaplic::prelude::*;
+///
+/// gobj! {
+///     /// A lamp.
+///     struct Lamp {
+///         /// Brightness, in percent.
+///         #[attr(default = 100)]
+///         level: u8,
+///     }
+///     events { EV_TOGGLE }
+///     states { ST_OFF, ST_ON }
+///     machine {
+///         ST_OFF { EV_TOGGLE -> ST_ON }
+///         ST_ON { EV_TOGGLE -> ST_OFF }
+///     }
+/// }
+///
+/// let meta = Lamp::META;
+/// assert_eq!(meta.name(), "Lamp");
+/// assert_eq!(meta.doc(), "A lamp.");
+/// assert_eq!(meta.states()[0].name(), "ST_OFF");
+/// assert_eq!(meta.row("ST_ON", "EV_TOGGLE").unwrap().next(), Some("ST_OFF"));
+/// assert_eq!(meta.attr("level").unwrap().default(), "100");
+/// ```
 #[derive(Debug)]
 pub struct GclassMeta {
-    /// The gclass name (the struct's name).
-    pub name: &'static str,
-    /// The struct's doc comment.
-    pub doc: &'static str,
-    /// The events, input and output.
-    pub events: &'static [EventMeta],
-    /// The states; the first is the initial state.
-    pub states: &'static [StateMeta],
-    /// The machine rows, state by state.
-    pub rows: &'static [RowMeta],
-    /// The attrs (configurable fields).
-    pub attrs: &'static [AttrMeta],
+    name: &'static str,
+    doc: &'static str,
+    events: &'static [EventMeta],
+    states: &'static [StateMeta],
+    rows: &'static [RowMeta],
+    attrs: &'static [AttrMeta],
 }
 
 impl GclassMeta {
+    /// Builds the metadata of a gclass. Called by the code `gobj!`
+    /// generates; not public API.
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        doc: &'static str,
+        events: &'static [EventMeta],
+        states: &'static [StateMeta],
+        rows: &'static [RowMeta],
+        attrs: &'static [AttrMeta],
+    ) -> Self {
+        GclassMeta {
+            name,
+            doc,
+            events,
+            states,
+            rows,
+            attrs,
+        }
+    }
+
+    /// The gclass name (the struct's name).
+    #[inline]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The struct's doc comment, without the tables `gobj!` adds to the
+    /// rustdoc.
+    #[inline]
+    pub const fn doc(&self) -> &'static str {
+        self.doc
+    }
+
+    /// The events, input and output, in declaration order: the event
+    /// enum's [`index`](crate::Symbol::index) is the position here.
+    #[inline]
+    pub const fn events(&self) -> &'static [EventMeta] {
+        self.events
+    }
+
+    /// The states in declaration order; the first is the initial state.
+    #[inline]
+    pub const fn states(&self) -> &'static [StateMeta] {
+        self.states
+    }
+
+    /// The machine rows, state by state, each state's rows in source order.
+    #[inline]
+    pub const fn rows(&self) -> &'static [RowMeta] {
+        self.rows
+    }
+
+    /// The attrs (configurable fields), in field order.
+    #[inline]
+    pub const fn attrs(&self) -> &'static [AttrMeta] {
+        self.attrs
+    }
+
     /// The event called `name`.
     pub fn event(&self, name: &str) -> Option<&'static EventMeta> {
         self.events.iter().find(|e| e.name == name)
@@ -41,12 +130,12 @@ impl GclassMeta {
 
     /// The names of the input events, in order.
     pub fn input_events(&self) -> impl Iterator<Item = &'static str> + use<> {
-        self.events.iter().filter(|e| e.input).map(|e| e.name)
+        self.events.iter().filter(|e| e.input()).map(|e| e.name)
     }
 
     /// The names of the output events, in order.
     pub fn output_events(&self) -> impl Iterator<Item = &'static str> + use<> {
-        self.events.iter().filter(|e| e.output).map(|e| e.name)
+        self.events.iter().filter(|e| e.output()).map(|e| e.name)
     }
 
     /// The attr called `name`.
@@ -56,68 +145,282 @@ impl GclassMeta {
 }
 
 /// One declared event.
-#[derive(Debug)]
 pub struct EventMeta {
+    name: &'static str,
+    doc: &'static str,
+    /// The declared attributes, as the `EventMeta::INPUT`... bits.
+    attributes: u8,
+    params: &'static [ParamMeta],
+}
+
+impl EventMeta {
+    /// The `input` attribute bit, for [`new`](EventMeta::new).
+    #[doc(hidden)]
+    pub const INPUT: u8 = 1;
+    /// The `output` attribute bit, for [`new`](EventMeta::new).
+    #[doc(hidden)]
+    pub const OUTPUT: u8 = 1 << 1;
+    /// The `top` attribute bit, for [`new`](EventMeta::new).
+    #[doc(hidden)]
+    pub const TOP: u8 = 1 << 2;
+    /// The `bottom` attribute bit, for [`new`](EventMeta::new).
+    #[doc(hidden)]
+    pub const BOTTOM: u8 = 1 << 3;
+
+    /// Builds the metadata of an event; `attributes` is the union of the
+    /// `EventMeta::INPUT`, `OUTPUT`, `TOP` and `BOTTOM` bits, so generated
+    /// code reads like the declaration (`INPUT | BOTTOM`). Called by the
+    /// code `gobj!` generates; not public API.
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        doc: &'static str,
+        attributes: u8,
+        params: &'static [ParamMeta],
+    ) -> Self {
+        EventMeta {
+            name,
+            doc,
+            attributes,
+            params,
+        }
+    }
+
     /// Its name (`"EV_TIMEOUT"`).
-    pub name: &'static str,
+    #[inline]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// Its doc comment.
-    pub doc: &'static str,
-    /// The machine accepts it in at least one state.
-    pub input: bool,
-    /// The gobj publishes it to subscribers.
-    pub output: bool,
-    /// It faces the gobj's parent or user (documentation only).
-    pub top: bool,
-    /// It faces the gobj's children or IO (documentation only).
-    pub bottom: bool,
-    /// The payload keys the gclass declares for it, checked before the
-    /// action runs.
-    pub params: &'static [ParamMeta],
+    #[inline]
+    pub const fn doc(&self) -> &'static str {
+        self.doc
+    }
+
+    /// Whether the machine accepts it in at least one state.
+    #[inline]
+    pub const fn input(&self) -> bool {
+        self.attributes & Self::INPUT != 0
+    }
+
+    /// Whether the gobj publishes it to subscribers.
+    #[inline]
+    pub const fn output(&self) -> bool {
+        self.attributes & Self::OUTPUT != 0
+    }
+
+    /// Whether it faces the gobj's parent or user (documentation only).
+    #[inline]
+    pub const fn top(&self) -> bool {
+        self.attributes & Self::TOP != 0
+    }
+
+    /// Whether it faces the gobj's children or IO (documentation only).
+    #[inline]
+    pub const fn bottom(&self) -> bool {
+        self.attributes & Self::BOTTOM != 0
+    }
+
+    /// The payload keys the gclass declares for it, in order; a payload is
+    /// checked against them before the action runs.
+    #[inline]
+    pub const fn params(&self) -> &'static [ParamMeta] {
+        self.params
+    }
+}
+
+impl fmt::Debug for EventMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventMeta")
+            .field("name", &self.name)
+            .field("doc", &self.doc)
+            .field("input", &self.input())
+            .field("output", &self.output())
+            .field("top", &self.top())
+            .field("bottom", &self.bottom())
+            .field("params", &self.params)
+            .finish()
+    }
 }
 
 /// One declared payload key of an event.
 #[derive(Debug)]
 pub struct ParamMeta {
+    name: &'static str,
+    ty: &'static str,
+    check: fn(&Kw, &str) -> Result<(), KwError>,
+}
+
+impl ParamMeta {
+    /// Builds the metadata of a payload key; `check` tells whether a
+    /// payload holds the key with a value of its type. Called by the code
+    /// `gobj!` generates; not public API.
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        ty: &'static str,
+        check: fn(&Kw, &str) -> Result<(), KwError>,
+    ) -> Self {
+        ParamMeta { name, ty, check }
+    }
+
     /// The key.
-    pub name: &'static str,
-    /// Its Rust type, as written in the declaration.
-    pub ty: &'static str,
-    /// Checks that a payload holds the key with a value of that type.
-    pub check: fn(&Kw, &str) -> Result<(), KwError>,
+    #[inline]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its Rust type, as written in the declaration (`"Option<bool>"`).
+    #[inline]
+    pub const fn ty(&self) -> &'static str {
+        self.ty
+    }
+
+    /// Checks that `payload` holds this key with a value of its type
+    /// (an `Option` type also accepts a missing key).
+    ///
+    /// # Errors
+    ///
+    /// [`KwError`] naming the key, when it is missing or holds a value of
+    /// another type.
+    #[inline]
+    pub fn check(&self, payload: &Kw) -> Result<(), KwError> {
+        (self.check)(payload, self.name)
+    }
 }
 
 /// One declared state.
 #[derive(Debug)]
 pub struct StateMeta {
-    /// Its name (`"ST_IDLE"`).
-    pub name: &'static str,
-    /// Its doc comment.
-    pub doc: &'static str,
+    name: &'static str,
+    doc: &'static str,
 }
 
-/// One row of the machine: in `state`, `event` runs `action` and moves to
-/// `next`.
+impl StateMeta {
+    /// Builds the metadata of a state. Called by the code `gobj!`
+    /// generates; not public API.
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, doc: &'static str) -> Self {
+        StateMeta { name, doc }
+    }
+
+    /// Its name (`"ST_IDLE"`).
+    #[inline]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its doc comment.
+    #[inline]
+    pub const fn doc(&self) -> &'static str {
+        self.doc
+    }
+}
+
+/// One row of the machine: in [`state`](RowMeta::state),
+/// [`event`](RowMeta::event) runs [`action`](RowMeta::action) and moves to
+/// [`next`](RowMeta::next).
 #[derive(Debug, PartialEq, Eq)]
 pub struct RowMeta {
+    state: &'static str,
+    event: &'static str,
+    action: Option<&'static str>,
+    next: Option<&'static str>,
+}
+
+impl RowMeta {
+    /// Builds the metadata of a machine row. Called by the code `gobj!`
+    /// generates; not public API.
+    #[doc(hidden)]
+    pub const fn new(
+        state: &'static str,
+        event: &'static str,
+        action: Option<&'static str>,
+        next: Option<&'static str>,
+    ) -> Self {
+        RowMeta {
+            state,
+            event,
+            action,
+            next,
+        }
+    }
+
     /// The state the row belongs to.
-    pub state: &'static str,
+    #[inline]
+    pub const fn state(&self) -> &'static str {
+        self.state
+    }
+
     /// The event it accepts.
-    pub event: &'static str,
-    /// The action method, if any.
-    pub action: Option<&'static str>,
-    /// The next state, if the row moves.
-    pub next: Option<&'static str>,
+    #[inline]
+    pub const fn event(&self) -> &'static str {
+        self.event
+    }
+
+    /// The action method, if the row has one.
+    #[inline]
+    pub const fn action(&self) -> Option<&'static str> {
+        self.action
+    }
+
+    /// The next state, if the row moves; `None` keeps the state.
+    #[inline]
+    pub const fn next(&self) -> Option<&'static str> {
+        self.next
+    }
 }
 
 /// One attr: a typed, documented, configurable field.
 #[derive(Debug)]
 pub struct AttrMeta {
+    name: &'static str,
+    ty: &'static str,
+    default: &'static str,
+    doc: &'static str,
+}
+
+impl AttrMeta {
+    /// Builds the metadata of an attr. Called by the code `gobj!`
+    /// generates; not public API.
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        ty: &'static str,
+        default: &'static str,
+        doc: &'static str,
+    ) -> Self {
+        AttrMeta {
+            name,
+            ty,
+            default,
+            doc,
+        }
+    }
+
     /// The field name.
-    pub name: &'static str,
-    /// Its Rust type, as written.
-    pub ty: &'static str,
-    /// Its default, as written.
-    pub default: &'static str,
+    #[inline]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its Rust type, as written (`"Option<String>"`).
+    #[inline]
+    pub const fn ty(&self) -> &'static str {
+        self.ty
+    }
+
+    /// Its default, as written in `#[attr(default = ...)]` (`"-1.0"`,
+    /// `"\"ls\""`), or `"Default::default()"` for a bare `#[attr]`.
+    #[inline]
+    pub const fn default(&self) -> &'static str {
+        self.default
+    }
+
     /// Its doc comment.
-    pub doc: &'static str,
+    #[inline]
+    pub const fn doc(&self) -> &'static str {
+        self.doc
+    }
 }

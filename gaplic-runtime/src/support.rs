@@ -39,7 +39,7 @@ pub fn attr<T: FromValue>(
 pub fn check_attr_names(kw: &Kw, meta: &'static GclassMeta) -> Result<(), GobjError> {
     match kw.keys().find(|key| meta.attr(key).is_none()) {
         Some(key) => Err(ErrorKind::UnknownAttr {
-            gclass: meta.name,
+            gclass: meta.name(),
             attr: key.to_owned(),
         }
         .into()),

@@ -15,7 +15,7 @@ use crate::{GobjId, Kw};
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::{FromValue, Value};
+/// use gaplic::{FromValue, Value};
 ///
 /// let v = Value::from(42_u64);
 /// assert_eq!(v, Value::Int(42));

@@ -359,9 +359,9 @@ impl Gaplic {
         event: &str,
     ) -> Result<(), GobjError> {
         let meta = self.live_meta(publisher)?;
-        let Some(declared) = meta.event(event).filter(|e| e.input) else {
+        let Some(declared) = meta.event(event).filter(|e| e.input()) else {
             return Err(ErrorKind::UnknownEvent {
-                gclass: meta.name,
+                gclass: meta.name(),
                 gobj: self
                     .name_of(publisher)
                     .map_or_else(|| publisher.to_string(), str::to_owned)
@@ -370,7 +370,7 @@ impl Gaplic {
             }
             .into());
         };
-        self.pubsub.set_notice(publisher, declared.name);
+        self.pubsub.set_notice(publisher, declared.name());
         Ok(())
     }
 }
@@ -378,9 +378,9 @@ impl Gaplic {
 /// The declared name of output event `event` of `meta`.
 fn output_event(meta: &'static GclassMeta, event: &str) -> Result<&'static str, GobjError> {
     match meta.event(event) {
-        Some(declared) if declared.output => Ok(declared.name),
+        Some(declared) if declared.output() => Ok(declared.name()),
         _ => Err(ErrorKind::NotOutput {
-            gclass: meta.name,
+            gclass: meta.name(),
             event: event.to_owned(),
         }
         .into()),

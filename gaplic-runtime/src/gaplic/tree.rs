@@ -101,7 +101,7 @@ impl Gaplic {
                 Some((scope, attr)) => (Some(scope), attr),
                 None => (None, key),
             };
-            let concerned = scope.is_none_or(|s| s == name || s == meta.name || s == "GObj");
+            let concerned = scope.is_none_or(|s| s == name || s == meta.name() || s == "GObj");
             if concerned && meta.attr(attr).is_some() {
                 kw.insert(attr.to_owned(), value.clone());
             }

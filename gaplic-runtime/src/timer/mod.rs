@@ -16,7 +16,7 @@
 //! # Examples
 //!
 //! ```
-//! use gaplic_runtime::timer::{TimerKey, TimerWheel};
+//! use gaplic::timer::{TimerKey, TimerWheel};
 //!
 //! let mut wheel = TimerWheel::new();
 //! let idle: TimerKey = wheel.insert(30_000_000, "idle timeout");

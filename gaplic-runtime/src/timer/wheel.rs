@@ -54,7 +54,7 @@ const KEEP_CAPACITY: usize = 1024;
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::timer::{TimerKey, TimerWheel};
+/// use gaplic::timer::{TimerKey, TimerWheel};
 ///
 /// let mut wheel = TimerWheel::new();
 /// let first: TimerKey = wheel.insert(10, "first");
@@ -101,7 +101,7 @@ enum Entry<T> {
 /// # Examples
 ///
 /// ```
-/// use gaplic_runtime::timer::TimerWheel;
+/// use gaplic::timer::TimerWheel;
 ///
 /// let mut wheel = TimerWheel::new();
 /// wheel.insert(3_000, "slow");
@@ -184,7 +184,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let wheel = TimerWheel::<()>::new();
     /// assert!(wheel.is_empty());
@@ -201,7 +201,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::with_capacity(1024);
     /// for tick in 0..1024 {
@@ -231,7 +231,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::<()>::new();
     /// wheel.advance(42, &mut Vec::new());
@@ -246,7 +246,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// let key = wheel.insert(5, ());
@@ -264,7 +264,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// assert!(wheel.is_empty());
@@ -289,7 +289,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// wheel.advance(100, &mut Vec::new());
@@ -321,7 +321,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// let key = wheel.insert(10, "timeout");
@@ -356,7 +356,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// let key = wheel.insert(1_500, ());
@@ -380,7 +380,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// let key = wheel.insert(7, String::from("retry"));
@@ -413,7 +413,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// assert_eq!(wheel.next_deadline(), None);
@@ -469,7 +469,7 @@ impl<T> TimerWheel<T> {
     /// # Examples
     ///
     /// ```
-    /// use gaplic_runtime::timer::TimerWheel;
+    /// use gaplic::timer::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// let hour = 3_600_000_000; // in microseconds

@@ -54,8 +54,8 @@ fn main() {
     assert!(Machine::<OnTimer>::new("t", &kw! { "runs" => 1 }).is_err());
     assert!(Machine::<OnTimer>::new("t", &kw! { "seconds" => "7" }).is_err());
 
-    let attrs = OnTimer::META.attrs;
-    let names: Vec<&str> = attrs.iter().map(|a| a.name).collect();
+    let attrs = OnTimer::META.attrs();
+    let names: Vec<&str> = attrs.iter().map(|a| a.name()).collect();
     assert_eq!(
         names,
         [
@@ -68,9 +68,9 @@ fn main() {
             "retries"
         ]
     );
-    assert_eq!(attrs[0].ty, "u64");
-    assert_eq!(attrs[0].default, "2");
-    assert_eq!(attrs[1].default, "\"ls\"");
-    assert_eq!(attrs[6].ty, "Option<u8>");
-    assert_eq!(attrs[6].default, "Default::default()");
+    assert_eq!(attrs[0].ty(), "u64");
+    assert_eq!(attrs[0].default(), "2");
+    assert_eq!(attrs[1].default(), "\"ls\"");
+    assert_eq!(attrs[6].ty(), "Option<u8>");
+    assert_eq!(attrs[6].default(), "Default::default()");
 }

@@ -30,14 +30,14 @@ gobj! {
 
 fn main() {
     let meta = OnTimer::META;
-    assert_eq!(meta.name, "OnTimer");
-    assert_eq!(meta.doc, "Runs a command.\nEvery few seconds.");
-    assert_eq!(meta.events[0].doc, "The timer fired.");
-    assert_eq!(meta.events[1].doc, "");
-    assert_eq!(meta.states[0].doc, "Waiting.");
-    assert_eq!(meta.states[1].doc, "");
-    assert_eq!(meta.attr("seconds").unwrap().doc, "Seconds between runs.");
-    assert_eq!(meta.attr("command").unwrap().doc, "");
+    assert_eq!(meta.name(), "OnTimer");
+    assert_eq!(meta.doc(), "Runs a command.\nEvery few seconds.");
+    assert_eq!(meta.events()[0].doc(), "The timer fired.");
+    assert_eq!(meta.events()[1].doc(), "");
+    assert_eq!(meta.states()[0].doc(), "Waiting.");
+    assert_eq!(meta.states()[1].doc(), "");
+    assert_eq!(meta.attr("seconds").unwrap().doc(), "Seconds between runs.");
+    assert_eq!(meta.attr("command").unwrap().doc(), "");
     let m = Machine::<OnTimer>::new("t", &kw! {}).unwrap();
     assert_eq!(m.gobj().seconds, 2);
 }

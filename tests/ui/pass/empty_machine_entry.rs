@@ -26,5 +26,5 @@ fn main() {
         ));
     }
     assert_eq!(m.state(), FuseState::ST_BLOWN);
-    assert!(Fuse::META.rows.iter().all(|r| r.state != "ST_BLOWN"));
+    assert!(Fuse::META.rows().iter().all(|r| r.state() != "ST_BLOWN"));
 }

@@ -22,9 +22,9 @@ gobj! {
 
 fn main() {
     let flags: Vec<(&str, bool, bool, bool, bool)> = Link::META
-        .events
+        .events()
         .iter()
-        .map(|e| (e.name, e.input, e.output, e.top, e.bottom))
+        .map(|e| (e.name(), e.input(), e.output(), e.top(), e.bottom()))
         .collect();
     assert_eq!(
         flags,

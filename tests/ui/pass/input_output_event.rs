@@ -30,7 +30,7 @@ fn main() {
     );
     assert_eq!(m.gobj().relayed, 1);
     let ev = Relay::META.event("EV_DATA").unwrap();
-    assert!(ev.input && ev.output);
+    assert!(ev.input() && ev.output());
     assert_eq!(Relay::META.input_events().collect::<Vec<_>>(), ["EV_DATA"]);
     assert_eq!(Relay::META.output_events().collect::<Vec<_>>(), ["EV_DATA"]);
 }

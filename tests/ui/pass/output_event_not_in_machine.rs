@@ -25,6 +25,6 @@ fn main() {
     m.inject(DoorEvent::EV_OPEN, Kw::new()).unwrap();
     assert_eq!(m.state(), DoorState::ST_OPEN);
     let opened = Door::META.event("EV_OPENED").unwrap();
-    assert!(!opened.input && opened.output);
-    assert!(Door::META.rows.iter().all(|r| r.event != "EV_OPENED"));
+    assert!(!opened.input() && opened.output());
+    assert!(Door::META.rows().iter().all(|r| r.event() != "EV_OPENED"));
 }

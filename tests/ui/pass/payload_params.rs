@@ -57,12 +57,12 @@ fn main() {
         Value::Null
     );
 
-    let params = OnTimer::META.event("EV_SET_TIMER").unwrap().params;
+    let params = OnTimer::META.event("EV_SET_TIMER").unwrap().params();
     assert_eq!(params.len(), 2);
-    assert_eq!((params[0].name, params[0].ty), ("seconds", "i64"));
+    assert_eq!((params[0].name(), params[0].ty()), ("seconds", "i64"));
     assert_eq!(
-        (params[1].name, params[1].ty),
+        (params[1].name(), params[1].ty()),
         ("autostart", "Option<bool>")
     );
-    assert!(OnTimer::META.event("EV_ANY").unwrap().params.is_empty());
+    assert!(OnTimer::META.event("EV_ANY").unwrap().params().is_empty());
 }

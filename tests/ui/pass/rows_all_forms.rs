@@ -60,12 +60,12 @@ fn main() {
     );
     assert_eq!(m.state(), RowsState::ST_A);
     assert_eq!(m.gobj().calls, 2);
-    let rows = <Rows as Gclass>::META.rows;
+    let rows = <Rows as Gclass>::META.rows();
     assert_eq!(rows.len(), 4);
-    assert_eq!(rows[0].action, Some("count"));
-    assert_eq!(rows[0].next, Some("ST_B"));
-    assert_eq!(rows[1].next, None);
-    assert_eq!(rows[2].action, None);
-    assert_eq!(rows[3].action, None);
-    assert_eq!(rows[3].next, Some("ST_A"));
+    assert_eq!(rows[0].action(), Some("count"));
+    assert_eq!(rows[0].next(), Some("ST_B"));
+    assert_eq!(rows[1].next(), None);
+    assert_eq!(rows[2].action(), None);
+    assert_eq!(rows[3].action(), None);
+    assert_eq!(rows[3].next(), Some("ST_A"));
 }

@@ -23,5 +23,5 @@ fn main() {
     assert_eq!(Backwards::INITIAL_STATE, BackwardsState::ST_FIRST);
     m.inject(BackwardsEvent::EV_GO, Kw::new()).unwrap();
     assert_eq!(m.state(), BackwardsState::ST_SECOND);
-    assert_eq!(Backwards::META.rows[0].state, "ST_SECOND");
+    assert_eq!(Backwards::META.rows()[0].state(), "ST_SECOND");
 }

@@ -52,6 +52,6 @@ fn main() {
     without.inject(WithoutEvent::EV_A, Kw::new()).unwrap();
     assert_eq!(with.state(), WithState::ST_B);
     assert_eq!(without.state(), WithoutState::ST_B);
-    assert_eq!(With::META.rows, Without::META.rows);
-    assert_eq!(With::META.events.len(), Without::META.events.len());
+    assert_eq!(With::META.rows(), Without::META.rows());
+    assert_eq!(With::META.events().len(), Without::META.events().len());
 }

@@ -25,5 +25,5 @@ fn main() {
     );
     m.inject(SwitchEvent::EV_FLIP, Kw::new()).unwrap();
     assert_eq!(m.state(), SwitchState::ST_OFF);
-    assert!(Switch::META.attrs.is_empty());
+    assert!(Switch::META.attrs().is_empty());
 }
