@@ -140,6 +140,8 @@ fn gclass_impl(ir: &Ir) -> TokenStream {
     let hooks = hooks(ir);
     let create = create_fn(ir);
     let dispatch = dispatch_fn(ir);
+    let is_input = event_set_fn(ir, "is_input", |e| e.input);
+    let checks_payload = event_set_fn(ir, "checks_payload", |e| !e.params.is_empty());
     quote! {
         impl #private::Gclass for #gclass {
             type Event = #event_enum;
@@ -152,6 +154,38 @@ fn gclass_impl(ir: &Ir) -> TokenStream {
             #create
 
             #dispatch
+
+            #is_input
+
+            #checks_payload
+        }
+    }
+}
+
+/// A `Gclass` method telling whether an event is one of those `pick`
+/// selects: a `matches!` rustc folds away, so the hot path reads no table.
+fn event_set_fn(
+    ir: &Ir,
+    method: &str,
+    pick: impl Fn(&crate::lower::EventIr) -> bool,
+) -> TokenStream {
+    let method = format_ident!("{method}");
+    let event_enum = &ir.event_enum;
+    let picked: Vec<&Ident> = ir
+        .events
+        .iter()
+        .filter(|e| pick(e))
+        .map(|e| &e.name)
+        .collect();
+    let body = if picked.is_empty() {
+        quote!(false)
+    } else {
+        quote!(::core::matches!(event, #(#event_enum::#picked)|*))
+    };
+    quote! {
+        #[inline(always)]
+        fn #method(event: #event_enum) -> bool {
+            #body
         }
     }
 }

@@ -105,9 +105,18 @@ pub trait Gclass: Sized {
     fn dispatch(&mut self, cx: &mut Cx<'_, Self>, event: Self::Event, ev: &Event) -> Ret;
 
     /// Whether `event` is an input event (accepted in some state).
+    /// `gobj!` generates it as a `match`; this default reads the metadata.
     #[inline(always)]
     fn is_input(event: Self::Event) -> bool {
         Self::META.events()[event.index()].input()
+    }
+
+    /// Whether the gclass declares payload keys for `event`, to check
+    /// before its action runs. `gobj!` generates it as a `match`; this
+    /// default reads the metadata.
+    #[inline(always)]
+    fn checks_payload(event: Self::Event) -> bool {
+        !Self::META.events()[event.index()].params().is_empty()
     }
 }
 
@@ -344,8 +353,7 @@ impl<G: Gclass> Machine<G> {
         event: G::Event,
         ev: &Event,
     ) -> Ret {
-        let params = G::META.events()[event.index()].params();
-        if !params.is_empty() {
+        if G::checks_payload(event) {
             self.check_payload(event, ev)?;
         }
         if self.trace || trace_all() {
