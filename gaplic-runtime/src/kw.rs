@@ -137,6 +137,13 @@ impl Kw {
         self.entries.is_empty()
     }
 
+    /// Whether the payload holds no memory of its own: forgetting it then
+    /// leaks nothing.
+    #[inline(always)]
+    pub(crate) fn owns_nothing(&self) -> bool {
+        self.entries.capacity() == 0
+    }
+
     /// The keys and values, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.entries.iter().map(|(k, v)| (k.as_ref(), v))

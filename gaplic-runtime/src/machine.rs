@@ -299,7 +299,9 @@ impl<G: Gclass> Machine<G> {
     #[inline(always)]
     pub fn inject(&mut self, event: G::Event, kw: Kw) -> Ret {
         let ev = Event::new(event.name(), kw, None);
-        self.inject_event(event, &ev)
+        let ret = self.inject_event(event, &ev);
+        ev.release();
+        ret
     }
 
     /// Injects the event called `name`, as it arrives from a config file or
