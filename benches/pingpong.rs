@@ -2,9 +2,9 @@
 //!
 //! Gobj `a` (gclass `Pinger`) posts `EV_PING` to gobj `b` (gclass
 //! `Ponger`), which posts `EV_PONG` back to the ping's source; after
-//! `EVENTS / 2` round trips `a` stops the gaplic. The loop is
-//! [`Gaplic::run`] on a real clock, so every turn pays what a turn pays in
-//! production (clock read, inbox check, zero-timeout poll).
+//! `EVENTS / 2` round trips the loop returns. The loop is
+//! [`Gaplic::run_until`] on a real clock, so every turn pays what a turn
+//! pays in production (clock read, inbox check, zero-timeout poll).
 //!
 //! Two ways of naming the events are measured:
 //! - typed: `PongerEvent::EV_PING.into()` / `PingerEvent::EV_PONG.into()`,
@@ -32,8 +32,8 @@ const EVENTS: u64 = 1_000_000;
 const RUNS: usize = 7;
 
 gobj! {
-    /// Plays ping: posts `EV_PING` to its peer, counts the pongs, stops the
-    /// gaplic after the last one.
+    /// Plays ping: posts `EV_PING` to its peer, counts the pongs, until
+    /// `rounds` of them.
     struct Pinger {
         /// Round trips to play.
         #[attr(default = 0)]
@@ -78,8 +78,6 @@ impl Pinger {
         self.pongs += 1;
         if self.pongs < self.rounds {
             self.ping(cx)?;
-        } else {
-            cx.gaplic()?.stop();
         }
         Ok(Value::Null)
     }
@@ -131,7 +129,8 @@ fn gaplic_run(by_name: bool) -> Duration {
         .post(a, PingerEvent::EV_START, Kw::new())
         .expect("start");
     let start = Instant::now();
-    gaplic.run().expect("the loop");
+    let played = |g: &mut Gaplic| g.gobj::<Pinger>(a).is_some_and(|p| p.pongs == rounds);
+    assert!(gaplic.run_until(played).expect("the loop"));
     let elapsed = start.elapsed();
     let pongs = gaplic.gobj::<Pinger>(a).expect("gobj a").pongs;
     let pings = gaplic.gobj::<Ponger>(b).expect("gobj b").pings;

@@ -18,7 +18,7 @@
 //! ratio to the sleep baseline as a `ratio` line. An early fire (negative
 //! lateness) would be a bug and is counted separately.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -53,22 +53,23 @@ fn lateness(deadline: Instant) -> i128 {
 // add_timeout
 
 /// Sets a timeout of `DELAY` that records its lateness and sets the next
-/// one, `left` in all; the last one stops the loop.
-fn arm_timeout(gaplic: &mut Gaplic, samples: Samples, left: usize) {
+/// one, `left` in all; the last one says it is done.
+fn arm_timeout(gaplic: &mut Gaplic, samples: Samples, left: usize, done: Rc<Cell<bool>>) {
     let deadline = Instant::now() + DELAY;
     gaplic.set_timer(DELAY, move |gaplic| {
         samples.borrow_mut().push(lateness(deadline));
         if left > 1 {
-            arm_timeout(gaplic, samples, left - 1);
+            arm_timeout(gaplic, samples, left - 1, done);
         } else {
-            gaplic.stop();
+            done.set(true);
         }
     });
 }
 
 fn timeout_block(gaplic: &mut Gaplic, samples: &Samples, count: usize) {
-    arm_timeout(gaplic, samples.clone(), count);
-    gaplic.run().expect("the loop");
+    let done = Rc::new(Cell::new(false));
+    arm_timeout(gaplic, samples.clone(), count, done.clone());
+    assert!(gaplic.run_until(|_| done.get()).expect("the loop"));
 }
 
 // ---------------------------------------------------------------------------
@@ -76,7 +77,7 @@ fn timeout_block(gaplic: &mut Gaplic, samples: &Samples, count: usize) {
 
 gobj! {
     /// Waits `count` times for its `GTimer` child, re-arming it each time,
-    /// and keeps the lateness of each timeout; stops the loop after the last.
+    /// and keeps the lateness of each timeout.
     struct Waiter {
         timer: Option<GobjId>,
         left: usize,
@@ -131,7 +132,6 @@ impl Waiter {
             self.arm(cx)?;
         } else {
             cx.set_state(WaiterState::ST_IDLE);
-            cx.gaplic()?.stop();
         }
         Ok(Value::Null)
     }
@@ -145,7 +145,8 @@ fn gtimer_block(gaplic: &mut Gaplic, waiter: GobjId, count: usize) {
             kw! { "count" => count as u64 },
         )
         .expect("start the waiter");
-    gaplic.run().expect("the loop");
+    let waited = |g: &mut Gaplic| g.gobj::<Waiter>(waiter).is_some_and(|w| w.left == 0);
+    assert!(gaplic.run_until(waited).expect("the loop"));
 }
 
 // ---------------------------------------------------------------------------
