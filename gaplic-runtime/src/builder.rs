@@ -1,6 +1,8 @@
 //! `GaplicBuilder`: a gaplic's options, before it exists.
 
-use crate::{Gaplic, GobjError, Kw};
+use crate::error::GobjError;
+use crate::gaplic::Gaplic;
+use crate::kw::Kw;
 
 /// The posted events delivered in one turn, before timers and other threads
 /// get their turn.

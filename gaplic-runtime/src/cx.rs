@@ -5,12 +5,18 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::dest::Dest;
 use crate::error::ErrorKind;
+use crate::error::GobjError;
+use crate::event::{Event, Sent};
+use crate::gaplic::Gaplic;
+use crate::gobj::EventKey;
+use crate::id::{GobjId, SubscriptionId, TimerId};
+use crate::kw::Kw;
+use crate::machine::{Gclass, Symbol};
 use crate::machine::{not_accepted, state_by_name};
-use crate::{
-    Dest, Event, EventKey, Gaplic, Gclass, GclassMeta, GobjError, GobjId, Kw, Sent,
-    SubscribeOptions, SubscriptionId, Symbol, TimerId,
-};
+use crate::meta::GclassMeta;
+use crate::pubsub::SubscribeOptions;
 
 /// What an action can see and do besides its own struct: the gobj's state
 /// and name and, in a gaplic, the other gobjs (send, post, reply,

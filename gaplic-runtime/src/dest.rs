@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::GobjId;
+use crate::id::GobjId;
 
 /// Who an event is for, or who a subscription delivers to: a gobj by id,
 /// or the gobj registered under a unique name (resolved when the event is

@@ -23,12 +23,13 @@ use mio::event::Source;
 use mio::{Interest, Token};
 
 use crate::clock::Clock;
+use crate::gobj::EventKey;
+use crate::id::{GobjId, TimerId};
 use crate::inbox::{Inbox, InboxReceiver};
 use crate::names::FastMap;
 use crate::poller::{FIRST_SOURCE, Poller, Wait};
 use crate::slab::{Slab, SlabKey};
 use crate::timer::{TimerKey, TimerWheel};
-use crate::{EventKey, GobjId, TimerId};
 
 /// How long an idle loop keeps checking for messages from other threads
 /// before it blocks in the poll, when such messages came recently: a reply

@@ -4,7 +4,9 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{GobjId, KwError, Value};
+use crate::id::GobjId;
+use crate::kw::KwError;
+use crate::value::Value;
 
 /// What an action returns to the gobj that sent the event: a value
 /// (`Value::Null` for "nothing"), or an error.

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::{FromValue, GobjId, Kw, KwError, Value};
+use crate::id::GobjId;
+use crate::kw::{Kw, KwError};
+use crate::value::{FromValue, Value};
 
 /// An event as an action sees it: its name, its keyword payload and the
 /// gobj that sent it.

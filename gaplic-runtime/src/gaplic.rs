@@ -24,15 +24,20 @@ use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use crate::builder::GaplicBuilder;
 use crate::driver::Driver;
 use crate::error::ErrorKind;
+use crate::error::{GobjError, Ret};
+use crate::event::Sent;
+use crate::gobj::EventKey;
 use crate::gobj::{AnyGobj, Phase};
+use crate::id::GobjId;
+use crate::kw::Kw;
 use crate::names::Names;
 use crate::pubsub::{PubSub, panic_message};
 use crate::queue::{PostQueue, Queued};
 use crate::registry::{CheckIn, CheckOut, Registry};
 use crate::thread::{GaplicHandle, Remote};
-use crate::{EventKey, GaplicBuilder, GobjError, GobjId, Kw, Ret, Sent};
 
 /// A callback run by the loop.
 type Callback = Box<dyn FnOnce(&mut Gaplic)>;

@@ -5,8 +5,14 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::{GobjError, Ret};
+use crate::event::Event;
 use crate::event::Origin;
-use crate::{Event, Gaplic, Gclass, GclassMeta, GobjError, GobjId, Kw, Machine, Ret, Symbol};
+use crate::gaplic::Gaplic;
+use crate::id::GobjId;
+use crate::kw::Kw;
+use crate::machine::{Gclass, Machine, Symbol};
+use crate::meta::GclassMeta;
 
 /// How an event is named when it is sent or posted: by its generated enum
 /// (checked at compile time, converted with no string compare when the

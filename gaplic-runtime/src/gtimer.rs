@@ -4,8 +4,15 @@ use std::time::{Duration, Instant};
 
 use gaplic_macros::gobj;
 
+use crate::cx::Cx;
 use crate::error::ErrorKind;
-use crate::{Cx, Event, GobjError, Kw, KwError, Ret, SubscribeOptions, TimerId, Value, kw};
+use crate::error::{GobjError, Ret};
+use crate::event::Event;
+use crate::id::TimerId;
+use crate::kw;
+use crate::kw::{Kw, KwError};
+use crate::pubsub::SubscribeOptions;
+use crate::value::Value;
 
 gobj! {
     /// A timer gobj, as GinsFSM's `GTimer`: `EV_SET_TIMER` arms it for

@@ -19,8 +19,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use mio::Waker;
 
-use crate::GobjError;
 use crate::error::ErrorKind;
+use crate::error::GobjError;
 
 const OPEN: u8 = 0;
 const CLOSED: u8 = 1;

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::{FromValue, Value};
+use crate::value::{FromValue, Value};
 
 /// Ordered keyword data: the payload of an event, or the keywords a gobj is
 /// created with (GinsFSM's `**kw`).

@@ -10,8 +10,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::sync::Arc;
 
+use crate::cx::Cx;
 use crate::error::ErrorKind;
-use crate::{Cx, Event, Gaplic, GclassMeta, GobjError, GobjId, Kw, Ret};
+use crate::error::{GobjError, Ret};
+use crate::event::Event;
+use crate::gaplic::Gaplic;
+use crate::id::GobjId;
+use crate::kw::Kw;
+use crate::meta::GclassMeta;
 
 /// A variant of a generated event or state enum: it has a name and a
 /// position in its table.

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::{Kw, KwError};
+use crate::kw::{Kw, KwError};
 
 /// Everything `gobj!` knows about a gclass, as plain data.
 ///

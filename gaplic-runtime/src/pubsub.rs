@@ -17,9 +17,14 @@ use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use crate::dest::Dest;
+use crate::error::Ret;
+use crate::gobj::EventKey;
+use crate::id::{GobjId, SubscriptionId};
+use crate::kw::Kw;
 use crate::names::{FastMap, Hasher};
 use crate::slab::Slab;
-use crate::{Dest, EventKey, GobjId, Kw, Ret, SubscriptionId, Value};
+use crate::value::Value;
 
 /// How a subscription delivers: GinsFSM's subscription options.
 ///

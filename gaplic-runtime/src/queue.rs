@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 
 use crate::event::Origin;
-use crate::{EventKey, GobjId, Kw};
+use crate::gobj::EventKey;
+use crate::id::GobjId;
+use crate::kw::Kw;
 
 /// Capacity the post queue keeps when it is idle; a burst beyond it is
 /// given back to the allocator once the queue is drained.

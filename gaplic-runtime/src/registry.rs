@@ -18,11 +18,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::error::ErrorKind;
+use crate::error::GobjError;
 use crate::gobj::AnyGobj;
+use crate::id::GobjId;
+use crate::meta::GclassMeta;
 use crate::names::FastMap;
 use crate::queue::Queued;
 use crate::slab::Slab;
-use crate::{GclassMeta, GobjError, GobjId};
 
 /// No slot: the end of a sibling list, or no parent.
 const NIL: u32 = u32::MAX;

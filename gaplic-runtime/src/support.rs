@@ -2,7 +2,11 @@
 //! only through `gaplic::__private`.
 
 use crate::error::ErrorKind;
-use crate::{FromValue, GclassMeta, GobjError, Kw, KwError, Symbol};
+use crate::error::GobjError;
+use crate::kw::{Kw, KwError};
+use crate::machine::Symbol;
+use crate::meta::GclassMeta;
+use crate::value::FromValue;
 
 /// Reads attr `key` from creation keywords: `None` when absent, so the
 /// default applies.

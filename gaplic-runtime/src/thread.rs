@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use crate::error::ErrorKind;
+use crate::error::GobjError;
 use crate::event::Origin;
+use crate::gaplic::Gaplic;
+use crate::gobj::EventKey;
 use crate::inbox::Inbox;
-use crate::{EventKey, Gaplic, GobjError, Kw};
+use crate::kw::Kw;
 
 /// What another thread sends a gaplic.
 pub(crate) enum Remote {

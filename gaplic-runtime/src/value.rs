@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::{GobjId, Kw};
+use crate::id::GobjId;
+use crate::kw::Kw;
 
 /// One value of a keyword payload ([`Kw`]).
 ///

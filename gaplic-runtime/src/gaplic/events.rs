@@ -4,14 +4,19 @@
 use std::sync::Arc;
 
 use super::Gaplic;
+use crate::dest::Dest;
 use crate::error::ErrorKind;
+use crate::error::{GobjError, Ret};
 use crate::event::Origin;
+use crate::event::Sent;
+use crate::gobj::EventKey;
+use crate::id::{GobjId, SubscriptionId};
+use crate::kw::Kw;
+use crate::meta::GclassMeta;
+use crate::pubsub::SubscribeOptions;
 use crate::pubsub::{Plan, Refusal};
 use crate::queue::Queued;
 use crate::thread::GaplicHandle;
-use crate::{
-    Dest, EventKey, GclassMeta, GobjError, GobjId, Kw, Ret, Sent, SubscribeOptions, SubscriptionId,
-};
 
 impl Gaplic {
     /// Sends an event directly: the receiver's action runs now and its

@@ -6,10 +6,13 @@ use mio::event::Source;
 
 use super::{Gaplic, Life, TimerAction};
 use crate::error::ErrorKind;
+use crate::error::GobjError;
+use crate::gobj::EventKey;
+use crate::id::{GobjId, TimerId};
 use crate::io::{Interest, Token};
+use crate::kw::Kw;
 use crate::queue::Queued;
 use crate::thread::Remote;
-use crate::{EventKey, GobjError, GobjId, Kw, TimerId};
 
 impl Gaplic {
     // ----- callbacks and timers -------------------------------------------

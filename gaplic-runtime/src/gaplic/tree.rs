@@ -4,9 +4,14 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::Gaplic;
+use crate::dest::Dest;
 use crate::error::ErrorKind;
+use crate::error::GobjError;
 use crate::gobj::Phase;
-use crate::{Dest, Gclass, GclassMeta, GobjError, GobjId, Kw, Machine};
+use crate::id::GobjId;
+use crate::kw::Kw;
+use crate::machine::{Gclass, Machine};
+use crate::meta::GclassMeta;
 
 impl Gaplic {
     /// Global attr settings, applied to every gobj created afterwards,

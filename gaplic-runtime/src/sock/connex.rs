@@ -9,8 +9,15 @@ use super::{
     GSock, GSockEvent, RX_SIZES, TX_LIMITS, check_delay, check_size, check_timeout, seconds,
 };
 
+use crate::cx::Cx;
 use crate::error::ErrorKind;
-use crate::{Cx, Event, GobjError, GobjId, Kw, Ret, SubscribeOptions, TimerId, Value, kw};
+use crate::error::{GobjError, Ret};
+use crate::event::Event;
+use crate::id::{GobjId, TimerId};
+use crate::kw;
+use crate::kw::Kw;
+use crate::pubsub::SubscribeOptions;
+use crate::value::Value;
 
 gobj! {
     /// A client connection to one of `addresses`, as GinsFSM's `GConnex`:

@@ -10,8 +10,16 @@ use super::{
     Address, RX_SIZES, Repeated, Stream, TX_LIMITS, check_size, check_timeout, count_of, seconds,
 };
 
+use crate::cx::Cx;
 use crate::error::ErrorKind;
-use crate::{Cx, Event, GobjError, GobjId, Kw, Ret, SubscribeOptions, Symbol, TimerId, Value, kw};
+use crate::error::{GobjError, Ret};
+use crate::event::Event;
+use crate::id::{GobjId, TimerId};
+use crate::kw;
+use crate::kw::Kw;
+use crate::machine::Symbol;
+use crate::pubsub::SubscribeOptions;
+use crate::value::Value;
 
 gobj! {
     /// One TCP or Unix stream connection, as GinsFSM's `GSock`.

@@ -61,7 +61,8 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
 use crate::error::ErrorKind;
-use crate::{GobjError, KwError};
+use crate::error::GobjError;
+use crate::kw::KwError;
 
 /// A parsed socket address.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,8 +11,15 @@ use super::{
     check_delay, check_size, check_timeout, count_of, seconds,
 };
 
+use crate::cx::Cx;
 use crate::error::ErrorKind;
-use crate::{Cx, Event, GobjError, Kw, Ret, SubscribeOptions, TimerId, Value, kw};
+use crate::error::{GobjError, Ret};
+use crate::event::Event;
+use crate::id::TimerId;
+use crate::kw;
+use crate::kw::Kw;
+use crate::pubsub::SubscribeOptions;
+use crate::value::Value;
 
 /// Connections accepted per `EV_IO` before other gobjs get a turn.
 const ACCEPTS_PER_TURN: usize = 64;
