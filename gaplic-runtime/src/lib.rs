@@ -4,9 +4,25 @@
 //! with the `gobj!` macro; see its documentation for the guide.
 //!
 //! This crate holds the machine core: the [`Gclass`] trait that `gobj!`
-//! implements, the [`Machine`] that runs one gobj, events ([`Event`]) with
-//! their keyword payloads ([`Kw`], [`Value`]), the static metadata of a
-//! gclass ([`GclassMeta`]) and the errors ([`GobjError`]).
+//! implements, the [`Machine`] that runs one gobj, the context [`Cx`] its
+//! actions get, events ([`Event`]) with their keyword payloads ([`Kw`],
+//! [`Value`]), the static metadata of a gclass ([`GclassMeta`]) and the
+//! errors ([`GobjError`], [`ErrorKind`]).
+//!
+//! And the [`Gaplic`], built from rooms that each own their data and the
+//! policy over it, and hand work back up without calling the room above:
+//! - `registry`: the gobjs, their tree and unique names, and run to
+//!   completion (a gobj is checked out while it acts; what is sent to it
+//!   meanwhile waits in its entry, and checking it in says what comes next);
+//! - `pubsub`: the subscriptions, indexed by publisher, by holder and by
+//!   key, the owned-event filters and notices, and the plan of a broadcast;
+//! - `driver`: the poll, the clock, the timer wheel ([`timer`]), the IO
+//!   sources and the inbox from other threads; it hands back ready work;
+//! - `queue`: the posted events;
+//! - `slab`: the generational store under the registry, pub/sub and IO.
+//!
+//! `gaplic` composes them: delivery (check out, run, check in), the loop,
+//! and the public methods; none of the rooms knows `Gaplic`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
