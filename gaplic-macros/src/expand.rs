@@ -140,6 +140,7 @@ fn gclass_impl(ir: &Ir) -> TokenStream {
     let hooks = hooks(ir);
     let create = create_fn(ir);
     let dispatch = dispatch_fn(ir);
+    let attr_fns = attr_fns(ir);
     let is_input = event_set_fn(ir, "is_input", |e| e.input);
     let checks_payload = event_set_fn(ir, "checks_payload", |e| !e.params.is_empty());
     quote! {
@@ -154,6 +155,8 @@ fn gclass_impl(ir: &Ir) -> TokenStream {
             #create
 
             #dispatch
+
+            #attr_fns
 
             #is_input
 
@@ -227,7 +230,8 @@ fn meta(ir: &Ir) -> TokenStream {
         let ty = type_text(&a.ty);
         let default = default_text(a);
         let doc = &a.doc;
-        quote!(#private::AttrMeta::new(#name, #ty, #default, #doc))
+        let rules = rules_text(a);
+        quote!(#private::AttrMeta::new(#name, #ty, #default, #doc, #rules))
     });
     quote! {
         #private::GclassMeta::new(
@@ -261,6 +265,29 @@ fn event_attributes(private: &TokenStream, event: &crate::lower::EventIr) -> Tok
 }
 
 /// An attr's default as the user wrote it, or `Default::default()`.
+/// An attr's rules as the docs and `AttrMeta::rules` show them
+/// (`range 1..=100; one of ["a", "b"]; validate check_port`), or `""`.
+fn rules_text(attr: &crate::parse::AttrField) -> String {
+    let rules = &attr.rules;
+    let mut parts = Vec::new();
+    if let Some(range) = &rules.range {
+        parts.push(format!("range {}", expr_text(range)));
+    }
+    if let Some(allowed) = &rules.one_of {
+        parts.push(format!(
+            "one of {}",
+            expr_text(&syn::Expr::Array(allowed.clone()))
+        ));
+    }
+    if let Some(validate) = &rules.validate {
+        parts.push(format!(
+            "validate {}",
+            crate::text::tokens_text(validate.to_token_stream())
+        ));
+    }
+    parts.join("; ")
+}
+
 fn default_text(attr: &crate::parse::AttrField) -> String {
     attr.default
         .as_ref()
@@ -295,32 +322,40 @@ fn hooks(ir: &Ir) -> TokenStream {
     quote!(#private::Hooks { start_up: #start_up, go_out: #go_out })
 }
 
-/// `create`: attrs from the keywords or their defaults, other fields from
-/// `Default`.
+/// `create`: attrs from the keywords or their defaults, each checked
+/// against its rules, other fields from `Default`.
 fn create_fn(ir: &Ir) -> TokenStream {
     let private = &ir.private;
     let gclass = ir.item.ident.to_string();
+    // Attrs are read into locals first, in declaration order, so their
+    // rules run before anything is built; the locals are prefixed so no
+    // field name can shadow `kw`.
+    let reads = ir.attrs.iter().map(|attr| {
+        let ty = &attr.ty;
+        let key = attr.name.to_string();
+        let local = format_ident!("__attr_{}", attr.name);
+        let read = quote_spanned!(ty.span()=> #private::attr::<#ty>(kw, #gclass, #key)?);
+        let default = attr_default(attr);
+        let checks = attr_checks(ir, attr, &local);
+        quote! {
+            let #local: #ty = match #read {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => #default,
+            };
+            #checks
+        }
+    });
     let body = match &ir.item.fields {
         Fields::Named(fields) => {
             let inits = fields.named.iter().map(|field| {
                 let name = field.ident.as_ref().expect("named field");
-                let init = match ir.attrs.iter().find(|a| a.name == *name) {
-                    Some(attr) => {
-                        let ty = &attr.ty;
-                        let key = name.to_string();
-                        let read =
-                            quote_spanned!(ty.span()=> #private::attr::<#ty>(kw, #gclass, #key)?);
-                        let default = attr_default(attr);
-                        quote! {
-                            match #read {
-                                ::core::option::Option::Some(value) => value,
-                                ::core::option::Option::None => #default,
-                            }
-                        }
-                    }
-                    None => default_of(&field.ty),
-                };
-                quote!(#name: #init)
+                if ir.attrs.iter().any(|a| a.name == *name) {
+                    let local = format_ident!("__attr_{}", name);
+                    quote!(#name: #local)
+                } else {
+                    let init = default_of(&field.ty);
+                    quote!(#name: #init)
+                }
             });
             quote!(Self { #(#inits),* })
         }
@@ -333,7 +368,91 @@ fn create_fn(ir: &Ir) -> TokenStream {
     quote! {
         fn create(kw: &#private::Kw) -> ::core::result::Result<Self, #private::GobjError> {
             #private::check_attr_names(kw, <Self as #private::Gclass>::META)?;
+            #(#reads)*
             ::core::result::Result::Ok(#body)
+        }
+    }
+}
+
+/// The statements that check `value` (a local holding the attr's value)
+/// against the attr's rules, returning the error of the first it breaks.
+fn attr_checks(ir: &Ir, attr: &crate::parse::AttrField, value: &Ident) -> TokenStream {
+    let private = &ir.private;
+    let gclass = ir.item.ident.to_string();
+    let key = attr.name.to_string();
+    let rules = &attr.rules;
+    let range = rules.range.as_ref().map(|range| {
+        let text = expr_text(range);
+        quote_spanned! {range.span()=>
+            #private::check_range(&#value, #range, #gclass, #key, #text)?;
+        }
+    });
+    let one_of = rules.one_of.as_ref().map(|allowed| {
+        let text = format!("one of {}", expr_text(&syn::Expr::Array(allowed.clone())));
+        quote_spanned! {allowed.span()=>
+            #private::check_one_of(&#value, &#allowed, #gclass, #key, #text)?;
+        }
+    });
+    let validate = rules.validate.as_ref().map(|validate| {
+        quote_spanned! {validate.span()=>
+            #private::check_with(&#value, #validate, #gclass, #key)?;
+        }
+    });
+    quote!(#range #one_of #validate)
+}
+
+/// `attr`, `set_attr` and `reset_attr`: the attrs read, written (checked as
+/// at creation) and reset by name.
+fn attr_fns(ir: &Ir) -> TokenStream {
+    let private = &ir.private;
+    let gclass = ir.item.ident.to_string();
+    let value = format_ident!("__attr_value");
+    let names: Vec<String> = ir.attrs.iter().map(|a| a.name.to_string()).collect();
+    let fields: Vec<&Ident> = ir.attrs.iter().map(|a| &a.name).collect();
+    let reads = ir.attrs.iter().map(|a| {
+        let field = &a.name;
+        quote_spanned!(a.ty.span()=> #private::attr_value(&self.#field))
+    });
+    let writes = ir.attrs.iter().map(|a| {
+        let ty = &a.ty;
+        let key = a.name.to_string();
+        let field = &a.name;
+        let checks = attr_checks(ir, a, &value);
+        quote! {{
+            let #value: #ty = #private::attr_from::<#ty>(value, #gclass, #key)?;
+            #checks
+            self.#field = #value;
+            ::core::result::Result::Ok(())
+        }}
+    });
+    let defaults = ir.attrs.iter().map(attr_default);
+    quote! {
+        fn attr(&self, name: &str) -> ::core::option::Option<#private::Value> {
+            match name {
+                #(#names => ::core::option::Option::Some(#reads),)*
+                _ => ::core::option::Option::None,
+            }
+        }
+
+        fn set_attr(
+            &mut self,
+            name: &str,
+            value: &#private::Value,
+        ) -> ::core::result::Result<(), #private::GobjError> {
+            match name {
+                #(#names => #writes)*
+                _ => ::core::result::Result::Err(#private::unknown_attr(#gclass, name)),
+            }
+        }
+
+        fn reset_attr(&mut self, name: &str) -> ::core::result::Result<(), #private::GobjError> {
+            match name {
+                #(#names => {
+                    self.#fields = #defaults;
+                    ::core::result::Result::Ok(())
+                })*
+                _ => ::core::result::Result::Err(#private::unknown_attr(#gclass, name)),
+            }
         }
     }
 }
@@ -535,12 +654,19 @@ fn tables_doc(ir: &Ir) -> Vec<String> {
         lines.push("| attr | type | default | description |".into());
         lines.push("|---|---|---|---|".into());
         for a in &ir.attrs {
+            let rules = rules_text(a);
+            let doc = if rules.is_empty() {
+                first_line(&a.doc)
+            } else {
+                format!("{} ({})", first_line(&a.doc), code(&rules))
+                    .trim()
+                    .to_owned()
+            };
             lines.push(format!(
-                "| `{}` | {} | {} | {} |",
+                "| `{}` | {} | {} | {doc} |",
                 a.name,
                 code(&type_text(&a.ty)),
                 code(&default_text(a)),
-                first_line(&a.doc)
             ));
         }
     }

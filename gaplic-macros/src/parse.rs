@@ -91,6 +91,20 @@ pub struct AttrField {
     pub doc: String,
     /// The `default = ...` expression, if given.
     pub default: Option<Expr>,
+    /// What a value must satisfy, besides its type.
+    pub rules: AttrRules,
+}
+
+/// The validators of an attr: `range = A..=B`, `one_of = [..]`,
+/// `validate = path`. They run at creation and on every write.
+#[derive(Clone, Default)]
+pub struct AttrRules {
+    /// A range expression the value must lie in.
+    pub range: Option<Expr>,
+    /// The values allowed.
+    pub one_of: Option<syn::ExprArray>,
+    /// A function `fn(&T) -> Result<(), impl Display>` that may refuse it.
+    pub validate: Option<syn::Path>,
 }
 
 impl Parse for Input {
@@ -124,12 +138,13 @@ impl Parse for Input {
                 ));
                 continue;
             };
-            let default = parse_attr_options(&marker, &mut attr_errors);
+            let (default, rules) = parse_attr_options(&marker, &mut attr_errors);
             attrs.push(AttrField {
                 name,
                 ty: field.ty.clone(),
                 doc: doc_of(&field.attrs),
                 default,
+                rules,
             });
         }
         let mut sections = Vec::new();
@@ -146,43 +161,65 @@ impl Parse for Input {
     }
 }
 
-/// Reads `#[attr]`, `#[attr(default = EXPR)]`; anything else becomes an
-/// error in `errors`, so the other fields are still read.
-fn parse_attr_options(marker: &Attribute, errors: &mut Vec<syn::Error>) -> Option<Expr> {
-    if let syn::Meta::Path(_) = marker.meta {
-        return None;
-    }
+/// Reads `#[attr]`, `#[attr(default = EXPR, range = .., one_of = [..],
+/// validate = path)]`; anything else becomes an error in `errors`, so the
+/// other options and fields are still read. A repeated option is reported
+/// at its second site.
+fn parse_attr_options(
+    marker: &Attribute,
+    errors: &mut Vec<syn::Error>,
+) -> (Option<Expr>, AttrRules) {
     let mut default = None;
+    let mut rules = AttrRules::default();
+    if let syn::Meta::Path(_) = marker.meta {
+        return (default, rules);
+    }
+    fn once<T>(slot: &mut Option<T>, value: T, path: &syn::Path, errors: &mut Vec<syn::Error>) {
+        if slot.is_some() {
+            let name = path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            errors.push(syn::Error::new_spanned(
+                path,
+                format!("`{name}` is given twice"),
+            ));
+        }
+        *slot = Some(value);
+    }
     let parsed = marker.parse_nested_meta(|meta| {
         if meta.path.is_ident("default") {
             let value: Expr = meta.value()?.parse()?;
-            if default.is_some() {
-                errors.push(syn::Error::new_spanned(
-                    &meta.path,
-                    "`default` is given twice",
-                ));
-            }
-            default = Some(value);
-            Ok(())
+            once(&mut default, value, &meta.path, errors);
+        } else if meta.path.is_ident("range") {
+            let value: Expr = meta.value()?.parse()?;
+            once(&mut rules.range, value, &meta.path, errors);
+        } else if meta.path.is_ident("one_of") {
+            let value: syn::ExprArray = meta.value()?.parse()?;
+            once(&mut rules.one_of, value, &meta.path, errors);
+        } else if meta.path.is_ident("validate") {
+            let value: syn::Path = meta.value()?.parse()?;
+            once(&mut rules.validate, value, &meta.path, errors);
         } else {
             let shown = meta
                 .path
                 .get_ident()
                 .map_or_else(|| "this".to_owned(), |i| format!("`{i}`"));
             errors.push(meta.error(format!(
-                "unknown `#[attr]` option {shown}; the option is `default = <value>`"
+                "unknown `#[attr]` option {shown}; the options are `default = <value>`, \
+                 `range = <range>`, `one_of = [<values>]` and `validate = <function>`"
             )));
             // Skip a value, if any, so the remaining options are read.
             if meta.input.peek(Token![=]) {
                 let _: Expr = meta.value()?.parse()?;
             }
-            Ok(())
         }
+        Ok(())
     });
     if let Err(error) = parsed {
         errors.push(error);
     }
-    default
+    (default, rules)
 }
 
 /// Reads `#[gobj(crate = "path")]`, which names the crate generated code

@@ -177,6 +177,13 @@ pub enum ErrorKind {
         /// The limit.
         limit: usize,
     },
+    /// The gobj is in the middle of one of its actions: what the gaplic
+    /// would do to it (read or write its attrs by name) is the action's own
+    /// business then, through its fields.
+    Busy {
+        /// The gobj.
+        gobj: GobjId,
+    },
     /// The gobj runs outside any gaplic (a [`Machine`](crate::Machine) of
     /// its own), so it cannot reach other gobjs.
     NoGaplic {
@@ -389,6 +396,10 @@ impl fmt::Display for ErrorKind {
                 f,
                 "event `{event}` for gobj {gobj} not delivered: direct sends nested deeper than \
                  {limit} (a cycle of sends? post breaks it)"
+            ),
+            ErrorKind::Busy { gobj } => write!(
+                f,
+                "gobj {gobj} is in the middle of an action; it reaches its attrs through its fields"
             ),
             ErrorKind::NoGaplic { gobj } => write!(
                 f,

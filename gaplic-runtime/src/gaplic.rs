@@ -15,6 +15,9 @@
 //! the tree (`tree`), events and subscriptions (`events`), timers and the
 //! loop (`looping`).
 
+mod attrs;
+
+pub use attrs::AttrValue;
 mod events;
 mod looping;
 mod tree;

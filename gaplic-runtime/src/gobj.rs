@@ -13,6 +13,7 @@ use crate::id::GobjId;
 use crate::kw::Kw;
 use crate::machine::{Gclass, Machine, Symbol};
 use crate::meta::GclassMeta;
+use crate::value::Value;
 
 /// How an event is named when it is sent or posted: by its generated enum
 /// (checked at compile time, converted with no string compare when the
@@ -148,6 +149,9 @@ pub(crate) trait AnyGobj: Any {
     fn name(&self) -> &Arc<str>;
     fn state_name(&self) -> &'static str;
     fn set_trace(&mut self, on: bool);
+    fn attr(&self, name: &str) -> Option<Value>;
+    fn set_attr(&mut self, name: &str, value: &Value) -> Result<(), GobjError>;
+    fn reset_attr(&mut self, name: &str) -> Result<(), GobjError>;
     /// Runs the machine for `event`.
     fn deliver(
         &mut self,
@@ -179,6 +183,18 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
 
     fn set_trace(&mut self, on: bool) {
         Machine::set_trace(self, on);
+    }
+
+    fn attr(&self, name: &str) -> Option<Value> {
+        self.gobj().attr(name)
+    }
+
+    fn set_attr(&mut self, name: &str, value: &Value) -> Result<(), GobjError> {
+        self.gobj_mut().set_attr(name, value)
+    }
+
+    fn reset_attr(&mut self, name: &str) -> Result<(), GobjError> {
+        self.gobj_mut().reset_attr(name)
     }
 
     #[inline]

@@ -211,6 +211,15 @@ pub enum KwError {
         /// The values allowed (`"1 to 16777216"`).
         expected: &'static str,
     },
+    /// A validator of the key refused the value.
+    Refused {
+        /// The key.
+        key: String,
+        /// The value given, as text.
+        value: String,
+        /// Why, as the validator said it.
+        reason: String,
+    },
 }
 
 impl fmt::Display for KwError {
@@ -230,6 +239,9 @@ impl fmt::Display for KwError {
                 f,
                 "key `{key}`: {value} is out of range, expected {expected}"
             ),
+            KwError::Refused { key, value, reason } => {
+                write!(f, "key `{key}`: {value} refused: {reason}")
+            }
         }
     }
 }

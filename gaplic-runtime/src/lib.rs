@@ -59,7 +59,7 @@ pub use cx::Cx;
 pub use dest::Dest;
 pub use error::{ErrorKind, GobjError, Ret};
 pub use event::{Event, Origin, Sent};
-pub use gaplic::Gaplic;
+pub use gaplic::{AttrValue, Gaplic};
 pub use gobj::EventKey;
 pub use gtimer::{GTimer, GTimerEvent, GTimerState};
 pub use id::{GobjId, SubscriptionId, TimerId};
@@ -80,7 +80,10 @@ pub use value::{FromValue, Value};
 /// without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::support::{Unchecked, attr, check_attr_names};
+    pub use crate::support::{
+        Unchecked, attr, attr_from, attr_value, check_attr_names, check_one_of, check_range,
+        check_with, unknown_attr,
+    };
     pub use crate::{
         Action, AttrMeta, Cx, Event, EventKey, EventMeta, Gclass, GclassMeta, GoOut, GobjError,
         Hooks, Kw, ParamMeta, Ret, RowMeta, StartUp, StateMeta, Symbol, Value,

@@ -18,6 +18,7 @@ use crate::gaplic::Gaplic;
 use crate::id::GobjId;
 use crate::kw::Kw;
 use crate::meta::GclassMeta;
+use crate::value::Value;
 
 /// A variant of a generated event or state enum: it has a name and a
 /// position in its table.
@@ -109,6 +110,36 @@ pub trait Gclass: Sized {
     /// [`ErrorKind::NotAccepted`] when the current state has no row for
     /// `event`; otherwise whatever the action returns.
     fn dispatch(&mut self, cx: &mut Cx<'_, Self>, event: Self::Event, ev: &Event) -> Ret;
+
+    /// The value of attr `name`, read by name (configuration tools,
+    /// introspection); `None` when the gclass has no such attr. `gobj!`
+    /// generates it.
+    fn attr(&self, name: &str) -> Option<Value> {
+        let _ = name;
+        None
+    }
+
+    /// Writes attr `name`, checked against its type and its rules (`range`,
+    /// `one_of`, `validate`) as at creation; the attr is unchanged on
+    /// error. `gobj!` generates it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownAttr`], or [`ErrorKind::BadAttr`] naming the
+    /// attr and why.
+    fn set_attr(&mut self, name: &str, value: &Value) -> Result<(), GobjError> {
+        let _ = value;
+        Err(crate::support::unknown_attr(Self::META.name(), name))
+    }
+
+    /// Sets attr `name` back to its default. `gobj!` generates it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownAttr`].
+    fn reset_attr(&mut self, name: &str) -> Result<(), GobjError> {
+        Err(crate::support::unknown_attr(Self::META.name(), name))
+    }
 
     /// Whether `event` is an input event (accepted in some state).
     /// `gobj!` generates it as a `match`; this default reads the metadata.

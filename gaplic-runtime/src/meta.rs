@@ -379,6 +379,7 @@ pub struct AttrMeta {
     ty: &'static str,
     default: &'static str,
     doc: &'static str,
+    rules: &'static str,
 }
 
 impl AttrMeta {
@@ -390,13 +391,23 @@ impl AttrMeta {
         ty: &'static str,
         default: &'static str,
         doc: &'static str,
+        rules: &'static str,
     ) -> Self {
         AttrMeta {
             name,
             ty,
             default,
             doc,
+            rules,
         }
+    }
+
+    /// The rules a value must satisfy besides its type, as declared
+    /// (`"range 1..=100"`, `"one of [\"a\", \"b\"]"`, `"validate
+    /// check_port"`, joined by `; `); empty when there are none.
+    #[inline]
+    pub const fn rules(&self) -> &'static str {
+        self.rules
     }
 
     /// The field name.
