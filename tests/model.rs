@@ -54,6 +54,8 @@ struct World {
     /// The (publisher, event, subscriber) of each, by number.
     subscription_keys: Vec<SubscriptionKey>,
     timers: Vec<TimerId>,
+    /// The script each `Node`'s `go_out` runs.
+    farewells: HashMap<GobjId, usize>,
     scripts: Rc<Vec<Vec<Op>>>,
 }
 
@@ -174,8 +176,21 @@ impl Node {
     }
 
     fn go_out(&mut self, cx: &mut Cx<Self>) {
-        if let Some(me) = cx.id() {
-            record(Entry::GoOut(number(me)));
+        let Some(me) = cx.id() else {
+            return;
+        };
+        record(Entry::GoOut(number(me)));
+        let farewell = world(|w| w.farewells.get(&me).copied());
+        if let Some(script) = farewell {
+            let ops = world(|w| w.scripts[script].clone());
+            let mut here = Here::Action {
+                cx,
+                me,
+                source: None,
+            };
+            for op in &ops {
+                run_op(&mut here, op);
+            }
         }
     }
 }
@@ -405,6 +420,17 @@ fn perform(here: &mut Here, op: &Op) -> Outcome {
         Op::Destroy(sel) => {
             let gobj = or_skip!(here.resolve(*sel));
             done(here.gaplic().destroy_gobj(gobj), |()| Outcome::Done)
+        }
+        Op::Farewell { gobj, script } => {
+            let gobj = or_skip!(here.resolve(*gobj));
+            if !here.gaplic().contains(gobj) {
+                return Outcome::Failed("Destroyed");
+            }
+            world(|w| match script {
+                Some(script) => w.farewells.insert(gobj, script.id),
+                None => w.farewells.remove(&gobj),
+            });
+            Outcome::Done
         }
         Op::Send { to, event, script } => {
             let dst = or_skip!(here.dest(*to));
@@ -755,4 +781,54 @@ fn a_stale_timer_id_does_not_cancel_a_timer_armed_after_the_end() {
     let armed_after = gaplic.set_timer(Duration::from_millis(5), |_| {});
     assert_ne!(fired, armed_after, "a new timer got the id of a fired one");
     assert!(!gaplic.cancel_timer(fired), "a fired timer was cancelled");
+}
+
+gobj! {
+    /// Counts the `go_out`s of its kind; with `heir`, makes one more gobj
+    /// (without) in its own.
+    struct Founder {
+        /// Makes a gobj in `go_out`.
+        #[attr(default = false)]
+        heir: bool,
+    }
+    events { EV_A }
+    states { ST_ONLY }
+    machine { ST_ONLY { EV_A -> ST_ONLY } }
+    hooks { go_out }
+}
+
+thread_local! {
+    static FOUNDERS_GONE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Founder {
+    fn go_out(&mut self, cx: &mut Cx<Self>) {
+        FOUNDERS_GONE.with(|gone| gone.set(gone.get() + 1));
+        if self.heir
+            && let Ok(gaplic) = cx.gaplic()
+        {
+            let _ = gaplic.create_gobj::<Founder>("heir", None, Kw::new());
+        }
+    }
+}
+
+/// The end of a gaplic destroys its gobjs round after round, and gives up
+/// when a round leaves as many as it found (meant for gobjs that are
+/// mid-action). When `go_out`s make as many gobjs as the round destroys,
+/// the gaplic ends with those alive, and their `go_out` never runs.
+#[test]
+#[ignore = "the end leaves alive the gobjs that go_outs made"]
+fn every_gobj_goes_out_at_the_end_even_one_made_by_a_go_out() {
+    FOUNDERS_GONE.with(|gone| gone.set(0));
+    let mut gaplic = Gaplic::builder("heirs").virtual_clock().build().unwrap();
+    for name in ["a", "b"] {
+        gaplic
+            .create_gobj::<Founder>(name, None, kw! { "heir" => true })
+            .unwrap();
+    }
+    gaplic.stop();
+    gaplic.turn();
+    assert!(gaplic.is_stopped());
+    assert_eq!(gaplic.len(), 0, "gobjs alive after the end");
+    assert_eq!(FOUNDERS_GONE.with(std::cell::Cell::get), 4);
 }

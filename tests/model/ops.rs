@@ -131,6 +131,8 @@ pub enum Op {
     },
     /// Destroys a gobj.
     Destroy(Sel),
+    /// Gives a `Node` a script that its `go_out` runs (`None`: none).
+    Farewell { gobj: Sel, script: Option<Script> },
     /// Sends an event directly.
     Send {
         to: To,
@@ -267,6 +269,7 @@ impl Op {
             Op::Create { .. } => "create",
             Op::CreateTimer { .. } => "create_timer",
             Op::Destroy(_) => "destroy",
+            Op::Farewell { .. } => "farewell",
             Op::Send { .. } => "send",
             Op::Post { .. } => "post",
             Op::Broadcast { .. } => "broadcast",
@@ -292,7 +295,8 @@ impl Op {
             | Op::Post { script, .. }
             | Op::Broadcast { script, .. }
             | Op::SetTimer { script, .. }
-            | Op::SetGobjTimer { script, .. } => script.as_mut(),
+            | Op::SetGobjTimer { script, .. }
+            | Op::Farewell { script, .. } => script.as_mut(),
             _ => None,
         }
     }
@@ -388,6 +392,10 @@ impl fmt::Debug for Op {
                 write!(f, ", {units} units, autostart {autostart})")
             }
             Op::Destroy(sel) => write!(f, "destroy({sel})"),
+            Op::Farewell { gobj, script } => match script {
+                Some(script) => write!(f, "farewell({gobj}, script {script:?})"),
+                None => write!(f, "farewell({gobj}, none)"),
+            },
             Op::Send { to, event, script } => {
                 write!(f, "send({} to {to}{})", event.name(), WithScript(script))
             }
@@ -680,6 +688,8 @@ pub fn op(level: u32) -> BoxedStrategy<Op> {
         5 => create,
         2 => create_timer,
         4 => sel(level).prop_map(Op::Destroy),
+        2 => (sel(level), script(level))
+            .prop_map(|(gobj, script)| Op::Farewell { gobj, script }),
         7 => send,
         5 => post,
         8 => broadcast,

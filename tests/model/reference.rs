@@ -53,6 +53,10 @@ pub struct GobjView {
 /// still fire.
 const TIMERS_DUE_IN_THE_TURN_OF_A_STOP_FIRE: bool = true;
 
+/// `every_gobj_goes_out_at_the_end_even_one_made_by_a_go_out`: the end
+/// stops destroying when a round leaves as many gobjs as it found.
+const THE_END_GIVES_UP_WHEN_A_ROUND_LEAVES_AS_MANY_GOBJS: bool = true;
+
 type Res<T> = Result<T, &'static str>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +113,8 @@ struct Gobj {
     /// Events sent to it while it was busy.
     pending: VecDeque<Msg>,
     state: &'static str,
+    /// The script a `Node`'s `go_out` runs.
+    farewell: Option<usize>,
     // A GTimer's fields.
     seconds: f64,
     autostart: bool,
@@ -375,6 +381,14 @@ impl Model {
                 let k = or_skip!(self.resolve(*sel, here));
                 outcome(self.destroy(k).map(|()| Outcome::Done))
             }
+            Op::Farewell { gobj, script } => {
+                let k = or_skip!(self.resolve(*gobj, here));
+                if !self.alive(k) {
+                    return Outcome::Failed("Destroyed");
+                }
+                self.gobjs[k].farewell = script.as_ref().map(|s| s.id);
+                Outcome::Done
+            }
             Op::Send { to, event, script } => {
                 let dest = or_skip!(self.dest(*to, here));
                 let sent = self.find_dest(&dest).and_then(|dst| {
@@ -596,6 +610,7 @@ impl Model {
                 Class::Node => "ST_OPEN",
                 Class::GTimer => "ST_IDLE",
             },
+            farewell: None,
             seconds,
             autostart,
             armed: None,
@@ -646,9 +661,8 @@ impl Model {
                 Some(child) => stack.push(child),
                 None => {
                     stack.pop();
-                    if self.gobjs[top].class == Class::Node {
-                        self.log.push(Entry::GoOut(top));
-                    }
+                    self.go_out(top);
+                    self.destroy_children(top);
                     self.remove(top);
                 }
             }
@@ -666,6 +680,39 @@ impl Model {
                 return Some(child);
             }
             self.detach(child);
+        }
+    }
+
+    /// A `Node`'s `go_out`: it runs checked out, like an action, but what
+    /// is sent to it meanwhile is never delivered: it is about to go.
+    fn go_out(&mut self, k: usize) {
+        if self.gobjs[k].class != Class::Node {
+            return;
+        }
+        self.log.push(Entry::GoOut(k));
+        if let Some(script) = self.gobjs[k].farewell {
+            self.gobjs[k].busy = true;
+            let here = Here {
+                me: Some(k),
+                source: None,
+            };
+            for op in self.scripts[script].clone() {
+                self.run_op(&op, here);
+            }
+            self.gobjs[k].busy = false;
+        }
+    }
+
+    /// The children a gobj made in its `go_out` go with it; one that is
+    /// busy goes when its action returns, as a child of the gaplic.
+    fn destroy_children(&mut self, k: usize) {
+        while let Some(&child) = self.gobjs[k].children.first() {
+            if self.gobjs[child].busy {
+                self.gobjs[child].destroy_requested = true;
+                self.detach(child);
+            } else if self.destroy(child).is_err() || self.alive(child) {
+                self.detach(child);
+            }
         }
     }
 
@@ -1154,13 +1201,20 @@ impl Model {
     }
 
     /// The end: what was posted is delivered, then every gobj goes
-    /// (children first, roots in order), then the timers are released.
+    /// (children first, roots in order, round after round while `go_out`s
+    /// make more; one mid-action goes when it returns), then the timers are
+    /// released.
     fn finish(&mut self) {
         while !self.queue.is_empty() {
             self.deliver_posted(usize::MAX);
         }
         loop {
-            let roots = self.roots.clone();
+            let roots: Vec<usize> = self
+                .roots
+                .iter()
+                .copied()
+                .filter(|&root| !self.gobjs[root].busy)
+                .collect();
             if roots.is_empty() {
                 break;
             }
@@ -1168,7 +1222,7 @@ impl Model {
             for root in roots {
                 let _ = self.destroy(root);
             }
-            if self.alive_count() >= before {
+            if THE_END_GIVES_UP_WHEN_A_ROUND_LEAVES_AS_MANY_GOBJS && self.alive_count() >= before {
                 break;
             }
         }
