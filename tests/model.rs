@@ -5,16 +5,23 @@
 //! operation returned, the tree, the unique names, the subscriptions and the
 //! timers must agree.
 //!
-//! Operations run at top level, and from inside actions and timer
-//! callbacks: an event's payload carries the number of a script, and the
-//! `Node` that receives it runs the script's operations (sends, posts,
+//! Operations run at top level, and from inside actions, `go_out` hooks and
+//! timer callbacks: an event's payload carries the number of a script, and
+//! the `Node` that receives it runs the script's operations (sends, posts,
 //! broadcasts, subscriptions, creations and destructions, including of
-//! itself or of its parent, timers, `GTimer`s) with its `Cx`.
+//! itself or of its parent, timers, `GTimer`s, a stop) with its `Cx`.
+//! Scripts nest two deep; a case is a small population (a random tree and
+//! subscriptions among it), then up to 40 operations.
 //!
-//! `PROPTEST_CASES` sets the number of cases (256 by default).
+//! `PROPTEST_CASES` sets the number of cases (512 by default). A failure
+//! is shrunk to a minimal case, printed one operation a line, and its seed
+//! kept in `tests/model.proptest-regressions`, replayed first next time.
 //!
 //! Below the property, explicit tests keep the cases it found where the
-//! runtime breaks its own rules; those are `#[ignore]`d until it is fixed.
+//! runtime breaks its own rules; they are `#[ignore]`d until it is fixed,
+//! and the model follows the runtime there meanwhile (see the constants at
+//! the top of `model/reference.rs`) or the operation is left out (see
+//! `set_timer` below).
 
 #[path = "model/ops.rs"]
 mod ops;
@@ -35,9 +42,9 @@ use ops::{Entry, MAX_ALIVE, Op, Opts, Outcome, Scenario, Sel, To, UNIT_TICKS};
 use reference::{GobjView, Model, Snapshot};
 
 /// Cases run when `PROPTEST_CASES` is not set.
-const DEFAULT_CASES: u32 = 256;
+const DEFAULT_CASES: u32 = 512;
 
-/// Top-level operations per case, at most.
+/// Top-level operations per case after the population, at most.
 const MAX_STEPS: usize = 40;
 
 // ----- what the runtime side records ------------------------------------------

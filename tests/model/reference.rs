@@ -36,19 +36,25 @@ pub struct Snapshot {
 /// One live gobj, as seen between steps.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GobjView {
+    /// Its number: the order of its creation.
     pub number: usize,
     pub name: String,
     pub state: &'static str,
+    /// `None` for a child of the gaplic.
     pub parent: Option<usize>,
+    /// In creation order (or detaching order, for gobjs moved up).
     pub children: Vec<usize>,
     /// Subscriptions it publishes.
     pub subscriptions: usize,
 }
 
-/// Where the runtime breaks a rule, the model follows it, so that the
-/// property goes on checking everything else; the ignored test named with
-/// each constant shows the case. Set to `false` once the runtime is fixed.
-///
+// ----- where the runtime breaks its rules ------------------------------------
+//
+// There the model follows the runtime, so that the property goes on
+// checking everything else. Each constant names the ignored test in
+// tests/model.rs that shows the case; set it to `false` once the runtime is
+// fixed.
+
 /// `no_timer_fires_after_a_stop`: the timers due in the turn of a stop
 /// still fire.
 const TIMERS_DUE_IN_THE_TURN_OF_A_STOP_FIRE: bool = true;
