@@ -911,3 +911,42 @@ fn a_hard_subscription_survives_a_soft_resubscription() {
     assert_eq!(names(&g, l), ["EV_A"]);
     assert_eq!(g.delete_subscriptions(publisher, true).unwrap(), 1);
 }
+
+gobj! {
+    /// Broadcasts `EV_A` from its own action.
+    struct Announcer {}
+    events { EV_ANNOUNCE, EV_A: output }
+    states { ST_IDLE }
+    machine { ST_IDLE { EV_ANNOUNCE => announce } }
+}
+
+impl Announcer {
+    fn announce(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        cx.broadcast("EV_A", Kw::new())?;
+        Ok(Value::Null)
+    }
+}
+
+/// A publisher that broadcasts from its own action and whose destruction a
+/// subscriber asks for goes when its action returns; the rest of that
+/// broadcast is not delivered, as for a publisher destroyed outright.
+#[test]
+fn a_publisher_asked_to_go_during_its_own_broadcast_publishes_no_more() {
+    let mut g = gaplic("ps-announcer-goes");
+    let announcer = g
+        .create_gobj::<Announcer>("announcer", None, Kw::new())
+        .unwrap();
+    let killer = g
+        .create_gobj::<Listener>("killer", None, kw! { "victim" => announcer })
+        .unwrap();
+    let late = listener(&mut g, "late");
+    for id in [killer, late] {
+        g.subscribe(announcer, Some("EV_A"), id, plain()).unwrap();
+    }
+    take_order();
+    g.send(announcer, AnnouncerEvent::EV_ANNOUNCE, Kw::new())
+        .unwrap();
+    assert_eq!(take_order(), ["killer"]);
+    assert!(!g.contains(announcer), "gone once its action returned");
+    assert!(names(&g, late).is_empty());
+}

@@ -334,12 +334,14 @@ fn create_fn(ir: &Ir) -> TokenStream {
         let ty = &attr.ty;
         let key = attr.name.to_string();
         let local = format_ident!("__attr_{}", attr.name);
-        let read = quote_spanned!(ty.span()=> #private::attr::<#ty>(kw, #gclass, #key)?);
+        // The same call as in `set_attr`, so a type that cannot be read
+        // from a `Value` is one error, not two.
+        let read = quote_spanned!(ty.span()=> #private::attr_from::<#ty>(value, #gclass, #key)?);
         let default = attr_default(attr);
         let checks = attr_checks(ir, attr, &local);
         quote! {
-            let #local: #ty = match #read {
-                ::core::option::Option::Some(value) => value,
+            let #local: #ty = match kw.value(#key) {
+                ::core::option::Option::Some(value) => #read,
                 ::core::option::Option::None => #default,
             };
             #checks
@@ -418,8 +420,9 @@ fn attr_fns(ir: &Ir) -> TokenStream {
         let key = a.name.to_string();
         let field = &a.name;
         let checks = attr_checks(ir, a, &value);
+        let read = quote_spanned!(ty.span()=> #private::attr_from::<#ty>(value, #gclass, #key)?);
         quote! {{
-            let #value: #ty = #private::attr_from::<#ty>(value, #gclass, #key)?;
+            let #value: #ty = #read;
             #checks
             self.#field = #value;
             ::core::result::Result::Ok(())

@@ -81,9 +81,13 @@ use proc_macro::TokenStream;
 ///     hooks   { HOOK, ... }              optional
 /// }
 ///
-/// FIELD := /// doc   #[attr(default = EXPR)]   VIS name: Type    an attr
+/// FIELD := /// doc   #[attr(OPTION, ...)]      VIS name: Type    an attr
 ///        | /// doc   #[attr]                   VIS name: Type    an attr, from Default
 ///        | /// doc                             VIS name: Type    a plain field
+/// OPTION := default = EXPR                  the default (else Default::default())
+///         | range = RANGE                   the value lies in RANGE (`1..=65535`)
+///         | one_of = [EXPR, ...]            the value is one of these
+///         | validate = path::to::function   fn(&Type) -> Result<(), impl Display>
 /// EVENT := /// doc   EV_NAME
 ///        | /// doc   EV_NAME: ATTRIBUTE ...
 ///        | /// doc   EV_NAME { key: Type, ... }
@@ -152,6 +156,51 @@ use proc_macro::TokenStream;
 /// let wrong = Machine::<OnTimer>::new("t", &kw! { "secs" => 5 }).unwrap_err();
 /// assert_eq!(wrong.to_string(), "`OnTimer` has no attr `secs`");
 /// assert!(Machine::<OnTimer>::new("t", &kw! { "seconds" => "5" }).is_err());
+/// # Ok::<(), GobjError>(())
+/// ```
+///
+/// An attr may carry **rules** besides its type: `range = A..=B` (any
+/// range of the attr's type), `one_of = [..]` (the values allowed) and
+/// `validate = function` (a `fn(&Type) -> Result<(), impl Display>` that
+/// may refuse a value with its reason). They run at every creation, on
+/// the default as on a keyword, and on every write by name
+/// ([`Gaplic::set_attr`](../gaplic/struct.Gaplic.html#method.set_attr));
+/// a refused value is an error that names the attr, the value and the
+/// rule, and changes nothing. The rules are part of the attr's metadata
+/// (`AttrMeta::rules`) and of the generated docs.
+///
+/// ```
+/// use gaplic::prelude::*;
+///
+/// fn even(workers: &u32) -> Result<(), String> {
+///     if workers.is_multiple_of(2) { Ok(()) } else { Err("workers come in pairs".into()) }
+/// }
+///
+/// gobj! {
+///     /// A configurable service.
+///     pub struct Service {
+///         /// TCP port to listen on.
+///         #[attr(default = 8080, range = 1..=65535)]
+///         port: u32,
+///         /// How loudly it logs.
+///         #[attr(default = "info", one_of = ["error", "warn", "info", "debug"])]
+///         level: String,
+///         /// Worker threads.
+///         #[attr(default = 2, range = 1..=64, validate = even)]
+///         workers: u32,
+///     }
+///     events { EV_TICK }
+///     states { ST_IDLE }
+///     machine { ST_IDLE { EV_TICK } }
+/// }
+///
+/// let error = Machine::<Service>::new("s", &kw! { "workers" => 3 }).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "bad attr of `Service`: key `workers`: 3 refused: workers come in pairs"
+/// );
+/// assert!(Machine::<Service>::new("s", &kw! { "level" => "loud" }).is_err());
+/// assert_eq!(Service::META.attr("port").unwrap().rules(), "range 1..=65535");
 /// # Ok::<(), GobjError>(())
 /// ```
 ///
@@ -501,10 +550,13 @@ use proc_macro::TokenStream;
 ///   `EventKey`, so it addresses a gobj of this gclass in a gaplic;
 /// - `impl Gclass for Name`: the two enums, `INITIAL_STATE` (the first
 ///   state), `HOOKS`, `create` (attrs from their defaults and the creation
-///   keywords, other fields from `Default`), `dispatch` (a `match` on the
-///   state, then on the event: no string compare, no hashing) and `META`,
-///   every table as `const` data (`GclassMeta`), with types and attr
-///   defaults as written.
+///   keywords, checked against their rules, other fields from `Default`),
+///   `dispatch` (a `match` on the state, then on the event: no string
+///   compare, no hashing), `attr`, `set_attr` and `reset_attr` (the attrs
+///   by name, a `match` on their names), `is_input` and `checks_payload`
+///   (`match`es that keep the tables off the dispatch path) and `META`,
+///   every table as `const` data (`GclassMeta`), with types, attr
+///   defaults and rules as written.
 ///
 /// `cargo expand` shows the expansion as code you could have written.
 ///
@@ -546,7 +598,9 @@ use proc_macro::TokenStream;
 /// - the `events`, `states` and `machine` sections are present; no section
 ///   is given twice, and there is no other section;
 /// - the struct is not generic; `#[attr]` is on named fields only, once
-///   per field, with `default` as its only option, given once; a literal
+///   per field, with the options `default`, `range`, `one_of` and
+///   `validate`, each given once; rules of the attr's type (checked by
+///   rustc at the rule); a literal
 ///   default of an integer, float, `bool` or `String` attr is a literal
 ///   of that kind, and every default is type-checked by rustc at the
 ///   default; `#[gobj]` takes only `crate`;

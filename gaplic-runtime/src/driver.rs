@@ -249,9 +249,10 @@ impl<T, M> Driver<T, M> {
         }
     }
 
-    /// Disarms every timer.
+    /// Disarms every timer. Their ids stay stale for good: the wheel keeps
+    /// its generations, so no later timer answers to one of them.
     pub(crate) fn clear_timers(&mut self) {
-        self.timers = TimerWheel::new();
+        self.timers.clear();
         self.due.clear();
         self.due_armed.clear();
         self.owned.clear();

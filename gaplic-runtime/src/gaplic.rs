@@ -60,6 +60,8 @@ enum Life {
     /// A stop was asked: posts are refused; what was posted before is
     /// delivered at the end of the turn, then every gobj goes out.
     Stopping,
+    /// Every gobj is going out: no gobj can be made any more.
+    Ending,
     /// Every gobj has gone out; nothing runs any more.
     Stopped,
 }
@@ -204,7 +206,7 @@ impl Gaplic {
     fn running(&self) -> Result<(), GobjError> {
         match self.life {
             Life::Running => Ok(()),
-            Life::Stopping | Life::Stopped => Err(self.stopped()),
+            Life::Stopping | Life::Ending | Life::Stopped => Err(self.stopped()),
         }
     }
 

@@ -81,8 +81,8 @@ pub use value::{FromValue, Value};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::support::{
-        Unchecked, attr, attr_from, attr_value, check_attr_names, check_one_of, check_range,
-        check_with, unknown_attr,
+        Unchecked, attr_from, attr_value, check_attr_names, check_one_of, check_range, check_with,
+        unknown_attr,
     };
     pub use crate::{
         Action, AttrMeta, Cx, Event, EventKey, EventMeta, Gclass, GclassMeta, GoOut, GobjError,

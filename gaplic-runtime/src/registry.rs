@@ -421,6 +421,11 @@ impl Registry {
         }
     }
 
+    /// Whether the destruction of `id` was asked while it was checked out.
+    pub(crate) fn is_destroy_requested(&self, id: GobjId) -> bool {
+        self.gobjs.get(id).is_some_and(|e| e.destroy_requested)
+    }
+
     /// Whether `id` is checked out.
     pub(crate) fn is_busy(&self, id: GobjId) -> bool {
         self.gobjs.get(id).is_some_and(|e| e.gobj.is_none())

@@ -10,39 +10,12 @@ use crate::machine::Symbol;
 use crate::meta::GclassMeta;
 use crate::value::{FromValue, Value};
 
-/// Reads attr `key` from creation keywords: `None` when absent, so the
-/// default applies.
-///
-/// # Errors
-///
-/// [`ErrorKind::BadAttr`] when the value has another type.
-pub fn attr<T: FromValue>(
-    kw: &Kw,
-    gclass: &'static str,
-    key: &str,
-) -> Result<Option<T>, GobjError> {
-    match kw.value(key) {
-        None => Ok(None),
-        Some(value) => T::from_value(value).map(Some).ok_or_else(|| {
-            ErrorKind::BadAttr {
-                gclass,
-                error: KwError::WrongType {
-                    key: key.to_owned(),
-                    expected: T::EXPECTED,
-                    found: value.kind(),
-                },
-            }
-            .into()
-        }),
-    }
-}
-
 /// The value of attr `field`, for reading it by name.
 pub fn attr_value<T: Clone + Into<Value>>(field: &T) -> Value {
     field.clone().into()
 }
 
-/// `value` as attr `key` of type `T`, for writing it by name.
+/// `value` as attr `key` of type `T`, at creation or written by name.
 ///
 /// # Errors
 ///

@@ -1,5 +1,6 @@
-// Rule: the only `#[attr]` option is `default = <value>`. Anything else
-// (here a guessed `doc` option) is refused rather than ignored.
+// Rule: the `#[attr]` options are `default`, `range`, `one_of` and
+// `validate`. Anything else (here a guessed `doc` option) is refused
+// rather than ignored.
 use gaplic::prelude::*;
 
 gobj! {

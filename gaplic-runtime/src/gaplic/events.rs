@@ -135,7 +135,8 @@ impl Gaplic {
     /// `delete_subscription(s)` from a subscriber's action) still gets this
     /// one, unless its subscriber was destroyed; one made during it starts
     /// with the next broadcast; a re-subscription keeps its place. If a
-    /// subscriber destroys the publisher, the broadcast ends there.
+    /// subscriber destroys the publisher (or asks for it, while the
+    /// publisher broadcasts from its own action), the broadcast ends there.
     ///
     /// # Errors
     ///
@@ -170,8 +171,9 @@ impl Gaplic {
         let mut kw = Some(kw);
         let last = deliveries.len().saturating_sub(1);
         for (i, mut delivery) in deliveries.drain(..).enumerate() {
-            if !self.registry.contains(publisher) {
-                // Destroyed by a subscriber: a gone gobj publishes no more.
+            if !self.registry.contains(publisher) || self.registry.is_destroy_requested(publisher) {
+                // Destroyed by a subscriber (or asked to be, while it
+                // broadcasts from its own action): it publishes no more.
                 break;
             }
             if !self.registry.contains(delivery.dst) {

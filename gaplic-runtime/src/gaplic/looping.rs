@@ -27,14 +27,20 @@ impl Gaplic {
         self.callbacks.push_back(Box::new(callback));
     }
 
-    /// Runs `callback` once, `delay` from now, by the gaplic's clock.
+    /// Runs `callback` once, `delay` from now, by the gaplic's clock. Once
+    /// the gaplic has stopped, no timer fires: the timer is cancelled at
+    /// once (its id is valid, and cancelling it answers `false`).
     pub fn set_timer(
         &mut self,
         delay: Duration,
         callback: impl FnOnce(&mut Gaplic) + 'static,
     ) -> TimerId {
-        self.driver
-            .set_timer(delay, None, TimerAction::Callback(Box::new(callback)))
+        let action = TimerAction::Callback(Box::new(callback));
+        let timer = self.driver.set_timer(delay, None, action);
+        if self.life != Life::Running {
+            self.driver.cancel_timer(timer);
+        }
+        timer
     }
 
     /// Sends `event` to `owner` itself, `delay` from now, with `owner` as
@@ -117,7 +123,7 @@ impl Gaplic {
     /// ends (see [`stop`](Gaplic::stop)). Returns whether work remains for
     /// another turn.
     pub fn turn(&mut self) -> bool {
-        if self.life == Life::Stopped {
+        if matches!(self.life, Life::Ending | Life::Stopped) {
             return false;
         }
         self.run_callbacks();
@@ -242,6 +248,7 @@ impl Gaplic {
             self.deliver_posted(usize::MAX);
             self.take_inbox(usize::MAX);
         }
+        self.life = Life::Ending;
         self.destroy_all();
         // What the `go_out`s posted is for gobjs that are gone.
         self.deliver_posted(usize::MAX);
@@ -310,7 +317,10 @@ impl Gaplic {
             return;
         }
         self.driver.collect_due();
-        while let Some((owner, action)) = self.driver.pop_due() {
+        // One at a time, so a stop from a timer stops the ones after it.
+        while self.life == Life::Running
+            && let Some((owner, action)) = self.driver.pop_due()
+        {
             match action {
                 TimerAction::Callback(callback) => self.run_callback(callback, "timer callback"),
                 TimerAction::Event { event, kw } => {

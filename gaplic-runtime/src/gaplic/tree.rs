@@ -33,7 +33,8 @@ impl Gaplic {
     /// [`ErrorKind::Destroyed`] for a dead parent; the errors of
     /// [`Gclass::create`]; the error `start_up` returns (the gobj and the
     /// children it made are destroyed again); [`ErrorKind::Stopped`] once
-    /// the gaplic has stopped.
+    /// the gaplic has stopped, and while its gobjs go out at its end (a
+    /// `go_out` cannot make a gobj that would outlive the gaplic).
     pub fn create_gobj<G: Gclass + 'static>(
         &mut self,
         name: &str,
@@ -66,7 +67,7 @@ impl Gaplic {
         kw: Kw,
         unique: bool,
     ) -> Result<GobjId, GobjError> {
-        if self.life == super::Life::Stopped {
+        if matches!(self.life, super::Life::Ending | super::Life::Stopped) {
             return Err(self.stopped());
         }
         if let Some(parent) = parent {
@@ -218,8 +219,9 @@ impl Gaplic {
                 let _ = self.destroy_gobj(root);
             }
             if self.registry.len() >= before {
-                // Only busy gobjs are left (a stop from inside an action
-                // of a loop driven by hand): they go when they return.
+                // Nothing can be made meanwhile, so only busy gobjs are
+                // left (a stop from inside an action of a loop driven by
+                // hand): they go when they return.
                 return;
             }
         }

@@ -397,6 +397,44 @@ impl<T> TimerWheel<T> {
         }
     }
 
+    /// Disarms every timer: their keys are stale from now on, like those of
+    /// cancelled timers, and no later timer answers to one of them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gaplic::timer::TimerWheel;
+    ///
+    /// let mut wheel = TimerWheel::new();
+    /// let old = wheel.insert(10, "old");
+    /// wheel.clear();
+    /// assert!(wheel.is_empty());
+    /// let new = wheel.insert(10, "new");
+    /// assert_ne!(old, new);
+    /// assert_eq!(wheel.cancel(old), None);
+    /// assert_eq!(wheel.get(new), Some(&"new"));
+    /// ```
+    pub fn clear(&mut self) {
+        for index in 0..self.entries.len() {
+            if let Entry::Armed { generation, .. } = self.entries[index] {
+                let key = TimerKey {
+                    index: index as u32,
+                    generation,
+                };
+                drop(self.release(key));
+            }
+        }
+        for list in self.lists.iter_mut() {
+            list.clear();
+        }
+        self.live.fill(0);
+        self.occupied = [0; LEVELS];
+        self.pending_len = 0;
+        self.overdue_min = u64::MAX;
+        self.len = 0;
+        self.filed = 0;
+    }
+
     /// A tick at which [`advance`](Self::advance) will make progress, or
     /// `None` when no timer is armed.
     ///
