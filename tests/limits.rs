@@ -6,37 +6,18 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
 use gaplic::prelude::*;
-use support::{join_within, warnings};
+use support::{in_own_process, join_within, warnings};
 
-/// Runs `body` in a child process (this test binary, running only the test
-/// called `name`); fails if the child does not end well.
+/// Runs `body` in a child process of its own (this test binary, running
+/// only the test called `name`), where an abort fails only this test.
 fn isolated(name: &str, body: impl FnOnce()) {
-    if std::env::var_os("GAPLIC_ISOLATED").is_some() {
+    if in_own_process(name) {
         body();
-        return;
     }
-    let exe = std::env::current_exe().expect("the test binary");
-    let out = Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env("GAPLIC_ISOLATED", "1")
-        .output()
-        .expect("the child runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the child process running `{name}` ended with {} (an abort is a signal):\n{stderr}",
-        out.status
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("1 passed"),
-        "the child ran no test `{name}`:\n{stdout}"
-    );
 }
 
 gobj! {

@@ -4,14 +4,14 @@
 //!
 //! A test that changes something for the whole process (the limit of open
 //! files), or that would abort it without the check it tests, runs in a
-//! child process of its own: this test binary run again, filtered to that
-//! test, with [`CHILD`] naming it. Everything else follows
+//! child process of its own (`support::in_own_process`). Everything else follows
 //! `tests/sockets.rs`: a gaplic per test on the test's thread, loops run
 //! until a condition holds under a watchdog, nothing sleeps to wait.
 
 #[path = "sockets/harness.rs"]
 #[allow(dead_code)]
 mod harness;
+mod support;
 
 use std::cell::Cell;
 use std::io::{Read, Write};
@@ -22,65 +22,7 @@ use std::time::{Duration, Instant};
 use gaplic::prelude::*;
 use gaplic::{GConnex, GServerSock, GSock, GSockEvent, KwError};
 use harness::{End, HEAVY_LIMIT, Harness, LIMIT, PROBE, Peer, read_to_end_within, std_client};
-
-/// The environment variable that tells a child process which test it runs.
-const CHILD: &str = "GAPLIC_SOCKET_LIMITS_CHILD";
-
-/// How long a child process may run.
-#[cfg(target_os = "linux")]
-const CHILD_LIMIT: Duration = Duration::from_secs(60);
-
-/// `true` in the child process that runs test `name`: the caller runs the
-/// test's body. In any other process, runs that child, fails with its
-/// output when it fails (an abort included), and returns `false`.
-#[cfg(target_os = "linux")]
-fn in_own_process(name: &str) -> bool {
-    use std::process::{Command, Stdio};
-    if std::env::var_os(CHILD).is_some_and(|v| v == name) {
-        return true;
-    }
-    let exe = std::env::current_exe().expect("the path of this test binary");
-    let child = Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("a child process");
-    let pid = rustix::process::Pid::from_child(&child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let Ok(output) = rx.recv_timeout(CHILD_LIMIT) else {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-        panic!("the child process running `{name}` did not end within {CHILD_LIMIT:?}");
-    };
-    let output = output.expect("the child's output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the child process running `{name}` failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        describe_status(output.status)
-    );
-    assert!(
-        stdout.contains("1 passed"),
-        "the child process ran no test called `{name}`:\n{stdout}"
-    );
-    false
-}
-
-#[cfg(target_os = "linux")]
-fn describe_status(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit code {code}"),
-        (None, Some(6)) => "killed by SIGABRT (an abort)".to_owned(),
-        (None, Some(signal)) => format!("killed by signal {signal}"),
-        (None, None) => status.to_string(),
-    }
-}
+use support::in_own_process;
 
 /// The warning and error lines traced since the `skip` first ones.
 fn lines_after(h: &Harness, skip: usize) -> Vec<String> {

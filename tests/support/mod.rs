@@ -182,6 +182,67 @@ pub fn warnings<R>(f: impl FnOnce() -> R) -> (R, String) {
     (result, text)
 }
 
+// ----- tests in a process of their own -----------------------------------------
+
+/// The environment variable that tells a child process which test it runs.
+const CHILD: &str = "GAPLIC_TEST_CHILD";
+
+/// How long a child process may run.
+#[cfg(target_os = "linux")]
+const CHILD_LIMIT: Duration = Duration::from_secs(60);
+
+/// `true` in the child process that runs test `name`: the caller runs the
+/// test's body. In any other process, runs that child, fails with its
+/// output when it fails (an abort included), and returns `false`.
+#[cfg(target_os = "linux")]
+pub fn in_own_process(name: &str) -> bool {
+    use std::process::{Command, Stdio};
+    if std::env::var_os(CHILD).is_some_and(|v| v == name) {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("the path of this test binary");
+    let child = Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("a child process");
+    let pid = rustix::process::Pid::from_child(&child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(output) = rx.recv_timeout(CHILD_LIMIT) else {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        panic!("the child process running `{name}` did not end within {CHILD_LIMIT:?}");
+    };
+    let output = output.expect("the child's output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the child process running `{name}` failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        describe_status(output.status)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child process ran no test called `{name}`:\n{stdout}"
+    );
+    false
+}
+
+#[cfg(target_os = "linux")]
+fn describe_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(6)) => "killed by SIGABRT (an abort)".to_owned(),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => status.to_string(),
+    }
+}
+
 // ----- gaplics on threads ----------------------------------------------------
 
 /// Waits at most `limit` for the gaplic's thread to end; panics when it
