@@ -333,9 +333,11 @@ impl Gaplic {
                 return Ok(());
             }
         };
-        let result = catch_unwind(AssertUnwindSafe(|| match phase {
-            Phase::StartUp => gobj.start_up(self, id),
-            Phase::GoOut | Phase::Event => {
+        debug_assert_ne!(phase, Phase::Event, "events are not hooks");
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            if phase == Phase::StartUp {
+                gobj.start_up(self, id)
+            } else {
                 gobj.go_out(self, id);
                 Ok(())
             }
