@@ -379,6 +379,10 @@ impl<T, M> Driver<T, M> {
             }
         };
         if wait == Wait::NoBlock {
+            // Without IO sources nothing can be ready: spare the system call.
+            if self.sources.len() == 0 {
+                return Ok(());
+            }
             return self.poll(Wait::NoBlock);
         }
         if std::mem::take(&mut self.remote_traffic) && self.spin_for_inbox(wait) {

@@ -117,18 +117,20 @@ impl Gaplic {
 
     // ----- the loop -----------------------------------------------------------
 
-    /// One turn of the loop, without blocking: the callbacks queued before
-    /// it, a batch of posted events, what other threads sent, the due
-    /// timers. At the end of the turn in which a stop was asked, the gaplic
+    /// One turn of the loop, without blocking: what other threads sent,
+    /// the callbacks queued before the turn, a batch of posted events, the
+    /// due timers. At the end of the turn in which a stop was asked, the gaplic
     /// ends (see [`stop`](Gaplic::stop)). Returns whether work remains for
     /// another turn.
     pub fn turn(&mut self) -> bool {
         if matches!(self.life, Life::Ending | Life::Stopped) {
             return false;
         }
+        // What other threads sent first, so an event from another thread is
+        // delivered in the turn that takes it in.
+        self.take_inbox(self.batch);
         self.run_callbacks();
         self.deliver_posted(self.batch);
-        self.take_inbox(self.batch);
         self.fire_timers();
         if self.life == Life::Stopping {
             self.finish();
