@@ -343,3 +343,15 @@ fn stop_terminates_the_process_and_waits_for_its_end() {
         (SUCCESS, format!("not running (no pid file {file})\n"))
     );
 }
+
+#[test]
+fn the_readme_shows_the_current_drawing_of_gconnex() {
+    let readme = include_str!("../../README.md");
+    let start = readme.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
+    let block = &readme[start..start + readme[start..].find("```").expect("its end")];
+    assert_eq!(
+        block,
+        draw::mermaid(gaplic::GConnex::META),
+        "README.md's diagram is stale: `cargo run --example app -- draw GConnex --format mermaid` draws it"
+    );
+}
