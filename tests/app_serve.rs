@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use gaplic::app::Launcher;
@@ -41,6 +42,9 @@ gobj! {
         /// Seconds its `go_out` takes: a stop that hangs.
         #[attr(default = 0.0)]
         go_out_delay: f64,
+        /// Its `start_up` fails.
+        #[attr(default = false)]
+        fail_start: bool,
     }
     events {
         /// Does nothing.
@@ -53,6 +57,9 @@ gobj! {
 
 impl Witness {
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
+        if self.fail_start {
+            return Err(GobjError::failed("the witness refuses to start"));
+        }
         println!("start_up {}", cx.name());
         Ok(())
     }
@@ -85,6 +92,7 @@ struct Served {
     lines: Receiver<String>,
     seen: Vec<String>,
     stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<JoinHandle<()>>,
 }
 
 impl Served {
@@ -107,16 +115,21 @@ impl Served {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut pipe = child.stderr.take().expect("piped");
         let collected = stderr.clone();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            collected.lock().unwrap().push_str(&text);
+        let stderr_reader = std::thread::spawn(move || {
+            let mut chunk = [0; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                collected
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
         });
         Served {
             child,
             lines,
             seen: Vec::new(),
             stderr,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -163,9 +176,12 @@ impl Served {
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        // The reader ends with the pipe.
+        // The readers end with the pipes.
         while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
             self.seen.push(line);
+        }
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
         }
         let code = status
             .code()
@@ -175,8 +191,6 @@ impl Served {
 
     /// What it wrote to standard error so far (all of it once it ended).
     fn stderr(&self) -> String {
-        // The reader may still be reading the end.
-        std::thread::sleep(Duration::from_millis(50));
         self.stderr.lock().unwrap().clone()
     }
 }
@@ -490,6 +504,31 @@ fn a_bad_file_is_refused_before_anything_runs() {
     );
 }
 
+fn a_gaplic_that_cannot_start_stops_those_started_before_it() {
+    let dir = test_dir("cannot-start");
+    let text = format!(
+        "{WITNESSED}\n[[thread]]\nname = \"second\"\n\n[[thread.gobj]]\ngclass = \"Witness\"\n\
+         name = \"broken\"\nattrs = {{ fail_start = true }}\n"
+    );
+    let config = write(&dir, "app.toml", &text);
+    let (code, out, err) = launch(&["serve", "-c", &config]);
+    assert_eq!(code, i32::from(FAILURE), "{out}");
+    assert_eq!(
+        err,
+        "cannot start gaplic `second`: cannot create gobj `broken` of `Witness` \
+         (gobj[0] of gaplic `second`): the witness refuses to start\n"
+    );
+    let lines: Vec<String> = out.lines().map(str::to_owned).collect();
+    assert!(
+        position(&lines, "go_out helper-child") < position(&lines, "go_out helper"),
+        "the thread started before it was stopped and joined: {lines:?}"
+    );
+    assert!(
+        !lines.contains(&"start_up root".to_owned()),
+        "the main gaplic was not built: {lines:?}"
+    );
+}
+
 /// The tests, by name.
 const TESTS: &[(&str, fn())] = &[
     (
@@ -523,6 +562,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "a_bad_file_is_refused_before_anything_runs",
         a_bad_file_is_refused_before_anything_runs,
+    ),
+    (
+        "a_gaplic_that_cannot_start_stops_those_started_before_it",
+        a_gaplic_that_cannot_start_stops_those_started_before_it,
     ),
 ];
 
