@@ -515,7 +515,7 @@ fn a_gaplic_that_cannot_start_stops_those_started_before_it() {
     assert_eq!(code, i32::from(FAILURE), "{out}");
     assert_eq!(
         err,
-        "cannot start gaplic `second`: cannot create gobj `broken` of `Witness` \
+        "served: cannot start gaplic `second`: cannot create gobj `broken` of `Witness` \
          (gobj[0] of gaplic `second`): the witness refuses to start\n"
     );
     let lines: Vec<String> = out.lines().map(str::to_owned).collect();

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use gaplic_runtime::{GaplicHandle, GobjError};
+use gaplic_runtime::{Gaplic, GaplicHandle, GobjError};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -87,7 +87,7 @@ pub(crate) fn serve(
         pid = std::process::id(),
         "serving"
     );
-    let code = run(&app, gclasses, &supervisor, err);
+    let code = run(program, &app, gclasses, &supervisor, err);
     supervisor.finish();
     drop(pid_file);
     code
@@ -95,9 +95,68 @@ pub(crate) fn serve(
 
 /// Starts the threads, runs the main gaplic, then stops and joins the
 /// threads; returns the exit code.
-fn run(app: &AppFile, gclasses: &Gclasses, supervisor: &Supervisor, err: &mut dyn Write) -> u8 {
-    let (ended_tx, ended_rx) = mpsc::channel::<(String, Result<(), GobjError>)>();
-    let mut threads: Vec<GaplicHandle> = Vec::new();
+fn run(
+    program: &str,
+    app: &AppFile,
+    gclasses: &Gclasses,
+    supervisor: &Supervisor,
+    err: &mut dyn Write,
+) -> u8 {
+    let Some(threads) = start_threads(program, app, gclasses, supervisor, err) else {
+        return FAILURE;
+    };
+    let Some(mut main) = build_main(program, app, gclasses, supervisor, err) else {
+        supervisor.stop_all();
+        stop_and_join(&threads, supervisor);
+        return FAILURE;
+    };
+    // With nothing in the main gaplic, nothing there could stop it: the
+    // application lives as long as its threads.
+    let main_is_empty = app.main.gobjs.is_empty();
+    if main_is_empty && threads.is_empty() {
+        tracing::info!(target: "gaplic::app", "nothing to run: no gobj and no thread gaplic");
+        main.stop();
+    }
+    let ended = watch_threads(program, &threads, &main, main_is_empty, supervisor, err);
+    tracing::info!(target: "gaplic::app", gaplic = %app.main.name, "main gaplic running");
+    let mut failed = false;
+    if let Err(error) = main.run() {
+        tracing::error!(target: "gaplic::app", gaplic = %app.main.name, %error, "main gaplic failed");
+        let _ = writeln!(err, "{program}: gaplic `{}` failed: {error}", app.main.name);
+        failed = true;
+    }
+    drop(main);
+    tracing::info!(target: "gaplic::app", gaplic = %app.main.name, "gaplic ended");
+    supervisor.stopping();
+    for handle in &threads {
+        // One that ended already says so: nothing to do.
+        let _ = handle.stop();
+    }
+    for (name, result) in ended.iter() {
+        match result {
+            Ok(()) => tracing::info!(target: "gaplic::app", gaplic = %name, "gaplic ended"),
+            Err(error) => {
+                tracing::error!(target: "gaplic::app", gaplic = %name, %error, "gaplic failed");
+                let _ = writeln!(err, "{program}: gaplic `{name}` failed: {error}");
+                failed = true;
+            }
+        }
+    }
+    tracing::info!(target: "gaplic::app", application = %app.name, "stopped");
+    if failed { FAILURE } else { SUCCESS }
+}
+
+/// Starts the thread gaplics in file order, each with its gobjs; `None`
+/// (said on `err`) when one cannot start: those started before it are
+/// stopped and joined.
+fn start_threads(
+    program: &str,
+    app: &AppFile,
+    gclasses: &Gclasses,
+    supervisor: &Supervisor,
+    err: &mut dyn Write,
+) -> Option<Vec<GaplicHandle>> {
+    let mut threads: Vec<GaplicHandle> = Vec::with_capacity(app.threads.len());
     for spec in &app.threads {
         let setup_spec = spec.clone();
         let setup_gclasses = gclasses.clone();
@@ -111,84 +170,85 @@ fn run(app: &AppFile, gclasses: &Gclasses, supervisor: &Supervisor, err: &mut dy
                 threads.push(handle);
             }
             Err(error) => {
-                let _ = writeln!(err, "cannot start gaplic `{}`: {error}", spec.name);
+                let _ = writeln!(
+                    err,
+                    "{program}: cannot start gaplic `{}`: {error}",
+                    spec.name
+                );
                 supervisor.stop_all();
                 stop_and_join(&threads, supervisor);
-                return FAILURE;
+                return None;
             }
         }
     }
+    Some(threads)
+}
+
+/// The main gaplic with its gobjs, watched by the supervisor; `None` (said
+/// on `err`) when it cannot be built.
+fn build_main(
+    program: &str,
+    app: &AppFile,
+    gclasses: &Gclasses,
+    supervisor: &Supervisor,
+    err: &mut dyn Write,
+) -> Option<Gaplic> {
     let mut main = match build::builder(&app.main, &app.settings).build() {
         Ok(main) => main,
         Err(error) => {
-            let _ = writeln!(err, "cannot build gaplic `{}`: {error}", app.main.name);
-            supervisor.stop_all();
-            stop_and_join(&threads, supervisor);
-            return FAILURE;
+            let _ = writeln!(
+                err,
+                "{program}: cannot build gaplic `{}`: {error}",
+                app.main.name
+            );
+            return None;
         }
     };
     supervisor.watch(main.handle());
     if let Err(error) = build::create_gobjs(&mut main, &app.main, gclasses) {
-        let _ = writeln!(err, "{error}");
-        supervisor.stop_all();
-        drop(main);
-        stop_and_join(&threads, supervisor);
-        return FAILURE;
+        let _ = writeln!(err, "{program}: {error}");
+        return None;
     }
-    // With nothing in the main gaplic, nothing there could stop it: the
-    // application lives as long as its threads.
-    let main_is_empty = app.main.gobjs.is_empty();
+    Some(main)
+}
+
+/// Joins each thread gaplic on a thread of its own, and says on the
+/// returned channel when it ended and how. When the last one ends and the
+/// main gaplic is empty, that stops the main gaplic.
+fn watch_threads(
+    program: &str,
+    threads: &[GaplicHandle],
+    main: &Gaplic,
+    main_is_empty: bool,
+    supervisor: &Supervisor,
+    err: &mut dyn Write,
+) -> Receiver<(String, Result<(), GobjError>)> {
+    let (ended_tx, ended) = mpsc::channel();
     let remaining = Arc::new(AtomicUsize::new(threads.len()));
-    if main_is_empty && threads.is_empty() {
-        tracing::info!(target: "gaplic::app", "nothing to run: no gobj and no thread gaplic");
-        main.stop();
-    }
-    for thread in &threads {
+    for thread in threads {
         let handle = thread.clone();
-        let ended = ended_tx.clone();
+        let ended_tx = ended_tx.clone();
         let remaining = remaining.clone();
         let main_handle = main.handle();
         let watcher = std::thread::Builder::new()
             .name(format!("{}-watch", handle.name()))
             .spawn(move || {
                 let result = handle.join();
-                let _ = ended.send((handle.name().to_owned(), result));
+                let _ = ended_tx.send((handle.name().to_owned(), result));
                 if remaining.fetch_sub(1, Ordering::AcqRel) == 1 && main_is_empty {
                     let _ = main_handle.stop();
                 }
             });
         if let Err(error) = watcher {
-            let _ = writeln!(err, "cannot watch gaplic `{}`: {error}", thread.name());
+            let _ = writeln!(
+                err,
+                "{program}: cannot watch gaplic `{}`: {error}",
+                thread.name()
+            );
             supervisor.stop_all();
         }
     }
-    drop(ended_tx);
-    tracing::info!(target: "gaplic::app", gaplic = %app.main.name, "main gaplic running");
-    let mut failed = false;
-    if let Err(error) = main.run() {
-        tracing::error!(target: "gaplic::app", gaplic = %app.main.name, %error, "main gaplic failed");
-        let _ = writeln!(err, "gaplic `{}` failed: {error}", app.main.name);
-        failed = true;
-    }
-    drop(main);
-    tracing::info!(target: "gaplic::app", gaplic = %app.main.name, "gaplic ended");
-    supervisor.stopping();
-    for handle in &threads {
-        // One that ended already says so: nothing to do.
-        let _ = handle.stop();
-    }
-    for (name, result) in ended_rx.iter() {
-        match result {
-            Ok(()) => tracing::info!(target: "gaplic::app", gaplic = %name, "gaplic ended"),
-            Err(error) => {
-                tracing::error!(target: "gaplic::app", gaplic = %name, %error, "gaplic failed");
-                let _ = writeln!(err, "gaplic `{name}` failed: {error}");
-                failed = true;
-            }
-        }
-    }
-    tracing::info!(target: "gaplic::app", application = %app.name, "stopped");
-    if failed { FAILURE } else { SUCCESS }
+    ended
 }
 
 /// Stops the threads started so far and waits for them (under the stop
