@@ -74,6 +74,10 @@
 //!   the file. The main gaplic runs until it stops (an action stops it) or
 //!   a signal comes; with no gobj in `[main]`, the application ends when
 //!   every thread gaplic has ended.
+//! - The main gaplic runs on the launcher's thread, and the runtime lists
+//!   by name only the gaplics it spawns: other gaplics cannot post to the
+//!   main one by name. Gobjs that talk across gaplics by name live in
+//!   `[[thread]]`s (as in `examples/apps/pingpong.toml`).
 //!
 //! [`AppFile::load`] reads a file and checks everything that can be known
 //! without running: every section and key (an unknown one is reported
