@@ -119,8 +119,13 @@ fn excerpt(source: &str, span: Range<usize>) -> (String, Range<usize>) {
         .find('\n')
         .map_or(source.len(), |at| start + at);
     let line = source[line_start..line_end].trim_end_matches('\r');
-    let end = floor_char_boundary(source, span.end.clamp(start, line_start + line.len()));
-    (line.to_owned(), start - line_start..end - line_start)
+    // A place past the line's text (its `\r`, its end) is shown at its end.
+    let from = (start - line_start).min(line.len());
+    let to = floor_char_boundary(
+        line,
+        span.end.saturating_sub(line_start).clamp(from, line.len()),
+    );
+    (line.to_owned(), from..to)
 }
 
 fn floor_char_boundary(source: &str, mut at: usize) -> usize {
@@ -265,6 +270,23 @@ mod tests {
         assert_eq!(
             error.render(),
             "app.toml:2:8: main.name: expected a string, found an integer\n  |\n2 | name = 12\n  |        ^^"
+        );
+    }
+
+    #[test]
+    fn a_place_at_the_end_of_a_crlf_line_is_shown_at_its_end() {
+        let source = "[main]\r\nname = \"x\r\n";
+        let at = source.find("\r\n[").unwrap_or(source.len() - 2);
+        let error = AppError::at(
+            Path::new("app.toml"),
+            source,
+            Some(at..at + 2),
+            String::new(),
+            "unclosed string".into(),
+        );
+        assert_eq!(
+            error.render(),
+            "app.toml:2:10: unclosed string\n  |\n2 | name = \"x\n  |          ^"
         );
     }
 
