@@ -400,19 +400,37 @@ fn settings_are_checked_where_they_can_be() {
 }
 
 #[test]
-fn settings_win_over_attrs_and_are_checked_together_with_them() {
-    // `count` is fine in the attrs and in the settings alone; the setting
-    // wins, and a wrong setting is reported once per gclass, not per gobj.
+fn settings_win_over_attrs_and_are_checked_for_the_gobjs_they_reach() {
+    // `count` is fine in the attrs; the setting wins, and a wrong one is
+    // reported once, not once per gobj it reaches.
     let text = format!(
         "{HEAD}[[main.gobj]]\ngclass = \"Blinker\"\nname = \"a\"\nattrs = {{ count = 1 }}\n\
          [[main.gobj]]\ngclass = \"Blinker\"\nname = \"b\"\n\
-         [settings]\nBlinker.count = 70000.5\n"
+         [settings]\ncount = 70000.5\n"
     );
     assert_eq!(
         errors(&text),
         [
-            "app.toml:13:17: settings.Blinker.count: for gobj `a` (main.gobj[0]): bad attr of `Blinker`: key `count`: expected u32, found float"
+            "app.toml:13:9: settings.count: for gobj `a` (main.gobj[0]): bad attr of `Blinker`: key `count`: expected u32, found float"
         ]
+    );
+}
+
+#[test]
+fn a_setting_scoped_to_a_gclass_is_checked_without_a_gobj_of_it() {
+    // GTimers are often made at run time, as children: none is in the file.
+    assert_eq!(
+        error(&format!("{HEAD}[settings]\nGTimer.seconds = \"soon\"\n")),
+        "app.toml:6:18: settings.GTimer.seconds: bad attr of `GTimer`: key `seconds`: expected f64, found string"
+    );
+    let app = parse(&format!(
+        "{HEAD}[settings.GTimer]\nseconds = 2\nautostart = true\n"
+    ));
+    assert_eq!(
+        app.settings,
+        Kw::new()
+            .with("GTimer.seconds", 2)
+            .with("GTimer.autostart", true)
     );
 }
 

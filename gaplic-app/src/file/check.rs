@@ -151,23 +151,30 @@ fn resolve_parents(report: &mut Report<'_>, gaplic: &ParsedGaplic) -> Vec<Option
     parents
 }
 
-/// A setting scoped to a registered gclass names one of its attrs. (A
-/// scope that is not a gclass is a gobj name, perhaps of a gobj made at
-/// run time, and an unscoped attr may be meant for such gobjs: those cannot
-/// be checked before running.)
+/// A setting scoped to a registered gclass names one of its attrs, with a
+/// value the gclass takes, even when no gobj of the file is of that gclass
+/// (its gobjs may be made at run time, as a `GTimer` child is). A scope
+/// that is not a gclass is a gobj name, perhaps of a gobj made at run time,
+/// and an unscoped attr may be meant for such gobjs: those are checked only
+/// against the gobjs of the file they reach.
 fn check_setting_scopes(report: &mut Report<'_>, settings: &[Setting], gclasses: &Gclasses) {
     for setting in settings {
         let (Some(scope), attr) = setting.scope_and_attr() else {
             continue;
         };
-        if let Some(entry) = gclasses.get(scope)
-            && !tables::has_attr(entry.meta(), attr)
-        {
+        let Some(entry) = gclasses.get(scope) else {
+            continue;
+        };
+        if !tables::has_attr(entry.meta(), attr) {
             report.error(
                 setting.key_span.clone(),
                 &setting.path,
                 format!("`{scope}` has no attr `{attr}` ({})", attrs_list(entry)),
             );
+        } else if let Err(error) =
+            entry.check(&Kw::new().with(attr.to_owned(), setting.value.clone()))
+        {
+            report.error(setting.value_span.clone(), &setting.path, error.to_string());
         }
     }
 }
