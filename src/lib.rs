@@ -16,6 +16,9 @@
 //! - [`Event`], [`Kw`] and [`Value`] carry events and their payloads;
 //!   [`GobjError`] says what went wrong.
 //! - [`Gclass::META`] describes a gclass as data ([`GclassMeta`]).
+//! - [`app`] (feature `app`, on by default) runs whole applications from
+//!   one file, with a launcher for the application's binary (`serve`,
+//!   `stop`, `status`, `check`, `gclasses`, `draw`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -32,6 +35,11 @@ pub use gaplic_runtime::{
     GSockEvent, GSockState,
 };
 pub use gaplic_runtime::{io, timer};
+
+/// Applications from one file, and their launcher: see the `gaplic-app`
+/// crate's documentation, re-exported here.
+#[cfg(feature = "app")]
+pub use gaplic_app as app;
 
 /// What a module that declares gclasses needs: `use gaplic::prelude::*;`.
 pub mod prelude {

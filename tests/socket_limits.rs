@@ -206,17 +206,18 @@ fn sizes_and_timeouts_out_of_range_are_refused_at_creation_naming_the_key() {
     ];
     for (gclass, key) in timeouts {
         for value in [-1.0, f64::NAN, f64::INFINITY, 1e12] {
-            cases.push((gclass, key, Value::from(value), value.to_string()));
+            // As a `Value` shows a float: `-1.0`, `NaN`, `inf`, `1e12`.
+            cases.push((gclass, key, Value::from(value), format!("{value:?}")));
         }
     }
     for delay in ["reconnect_delay", "max_reconnect_delay"] {
-        cases.push(("GConnex", delay, Value::from(0.0), "0".to_owned()));
+        cases.push(("GConnex", delay, Value::from(0.0), "0.0".to_owned()));
     }
     cases.push((
         "GServerSock",
         "accept_retry_delay",
         Value::from(0.0),
-        "0".to_owned(),
+        "0.0".to_owned(),
     ));
     cases.push((
         "GServerSock",

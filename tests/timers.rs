@@ -781,7 +781,7 @@ fn a_gtimer_refuses_periods_no_clock_can_hold() {
             error.to_string(),
             format!(
                 "event `EV_SET_TIMER` for gobj `t` of `GTimer` has a bad payload: key `seconds`: \
-                 {bad} is out of range, expected a number of seconds up to 3153600000 \
+                 {bad:?} is out of range, expected a number of seconds up to 3153600000 \
                  (negative disarms)"
             )
         );

@@ -36,7 +36,7 @@ gobj! {
     #[derive(Debug)]
     pub struct GTimer {
         /// Seconds until it fires; negative: disarmed.
-        #[attr(default = -1.0)]
+        #[attr(default = -1.0, validate = storable_seconds)]
         seconds: f64,
         /// Re-arm after firing (a cyclic timer).
         #[attr(default = false)]
@@ -83,10 +83,6 @@ impl GTimer {
     pub const MAX_SECONDS: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
-        check_seconds(self.seconds).map_err(|error| ErrorKind::BadAttr {
-            gclass: "GTimer",
-            error,
-        })?;
         let Some(id) = cx.id() else {
             // A machine of its own: nothing to arm, nobody to tell.
             return Ok(());
@@ -174,6 +170,12 @@ impl GTimer {
     }
 }
 
+/// The rule of the `seconds` attr: [`check_seconds`], said in words.
+fn storable_seconds(seconds: &f64) -> Result<(), &'static str> {
+    check_seconds(*seconds)
+        .map_err(|_| "expected a number of seconds up to 3153600000 (negative disarms)")
+}
+
 /// Refuses a period no clock can hold: NaN, infinite, or past
 /// [`GTimer::MAX_SECONDS`] (3153600000, as the message says). Negative
 /// values are fine: they disarm.
@@ -183,7 +185,7 @@ fn check_seconds(seconds: f64) -> Result<(), KwError> {
     }
     Err(KwError::OutOfRange {
         key: "seconds".to_owned(),
-        value: seconds.to_string(),
+        value: format!("{seconds:?}"),
         expected: "a number of seconds up to 3153600000 (negative disarms)",
     })
 }

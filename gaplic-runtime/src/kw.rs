@@ -186,6 +186,7 @@ impl<K: Into<Cow<'static, str>>, V: Into<Value>> FromIterator<(K, V)> for Kw {
 
 /// Why a key of a [`Kw`] could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KwError {
     /// The key is required and absent.
     Missing {
@@ -220,6 +221,18 @@ pub enum KwError {
         /// Why, as the validator said it.
         reason: String,
     },
+}
+
+impl KwError {
+    /// The key the error is about.
+    pub fn key(&self) -> &str {
+        match self {
+            KwError::Missing { key }
+            | KwError::WrongType { key, .. }
+            | KwError::OutOfRange { key, .. }
+            | KwError::Refused { key, .. } => key,
+        }
+    }
 }
 
 impl fmt::Display for KwError {

@@ -97,7 +97,8 @@ impl fmt::Display for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Uint(u) => write!(f, "{u}"),
-            Value::Float(x) => write!(f, "{x}"),
+            // `Debug` keeps a float a float (`2.0`) and big ones short (`1e300`).
+            Value::Float(x) => write!(f, "{x:?}"),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "<{} bytes>", b.len()),
             Value::List(items) => {

@@ -5,9 +5,7 @@ use std::time::Duration;
 use gaplic_macros::gobj;
 
 use super::gsock::me;
-use super::{
-    GSock, GSockEvent, RX_SIZES, TX_LIMITS, check_delay, check_size, check_timeout, seconds,
-};
+use super::{GSock, GSockEvent, seconds};
 
 use crate::cx::Cx;
 use crate::error::ErrorKind;
@@ -44,29 +42,29 @@ gobj! {
         addresses: Vec<String>,
         /// Seconds before dialing again after the first failure. Default 5;
         /// more than 0, at most one year.
-        #[attr(default = 5.0)]
+        #[attr(default = 5.0, range = f64::MIN_POSITIVE..=31_536_000.0)]
         reconnect_delay: f64,
         /// Longest wait between dials, as the delay doubles (never less than
         /// `reconnect_delay`). Default 60; more than 0, at most one year.
-        #[attr(default = 60.0)]
+        #[attr(default = 60.0, range = f64::MIN_POSITIVE..=31_536_000.0)]
         max_reconnect_delay: f64,
         /// Seconds a dial may take (0: no limit). Default 10; at most one
         /// year.
-        #[attr(default = 10.0)]
+        #[attr(default = 10.0, range = 0.0..=31_536_000.0)]
         connect_timeout: f64,
         /// Seconds without traffic before the connection is closed (0:
         /// never, the default, as for any socket that dials). At most one
         /// year.
-        #[attr(default = 0.0)]
+        #[attr(default = 0.0, range = 0.0..=31_536_000.0)]
         idle_timeout: f64,
         /// Most bytes kept while disconnected, and in the socket's buffer.
         /// Default [`GSock::DEFAULT_TX_LIMIT`] (1 MiB); 1 to
         /// [`GSock::MAX_TX_LIMIT`].
-        #[attr(default = GSock::DEFAULT_TX_LIMIT)]
+        #[attr(default = GSock::DEFAULT_TX_LIMIT, range = 1..=1_073_741_824)]
         tx_limit: u64,
         /// Passed to the socket: bytes read per system call. Default
         /// [`GSock::DEFAULT_RX_SIZE`] (64 KiB); 1 to [`GSock::MAX_RX_SIZE`].
-        #[attr(default = GSock::DEFAULT_RX_SIZE)]
+        #[attr(default = GSock::DEFAULT_RX_SIZE, range = 1..=16_777_216)]
         rx_size: u64,
         gsock: Option<GobjId>,
         next: usize,
@@ -138,7 +136,6 @@ impl GConnex {
     }
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
-        self.check_attrs()?;
         if self.addresses.is_empty() {
             return Err(ErrorKind::BadAddress {
                 address: String::new(),
@@ -165,15 +162,6 @@ impl GConnex {
 
     /// Refuses attrs out of their documented ranges, the ones it passes to
     /// its socket included.
-    fn check_attrs(&self) -> Result<(), GobjError> {
-        check_delay("GConnex", "reconnect_delay", self.reconnect_delay)?;
-        check_delay("GConnex", "max_reconnect_delay", self.max_reconnect_delay)?;
-        check_timeout("GConnex", "connect_timeout", self.connect_timeout)?;
-        check_timeout("GConnex", "idle_timeout", self.idle_timeout)?;
-        check_size("GConnex", "tx_limit", self.tx_limit, TX_LIMITS)?;
-        check_size("GConnex", "rx_size", self.rx_size, RX_SIZES)
-    }
-
     fn dial(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
         self.timer = None;
         let address = self.addresses[self.next % self.addresses.len()].clone();

@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 use gaplic_macros::gobj;
 use mio::{Interest, Token};
 
-use super::{
-    Address, RX_SIZES, Repeated, Stream, TX_LIMITS, check_size, check_timeout, count_of, seconds,
-};
+use super::{Address, Repeated, Stream, count_of, seconds};
 
 use crate::cx::Cx;
 use crate::error::ErrorKind;
@@ -62,23 +60,23 @@ gobj! {
         /// would pass it disconnects (the peer does not read). Default
         /// [`DEFAULT_TX_LIMIT`](GSock::DEFAULT_TX_LIMIT) (1 MiB); 1 to
         /// [`MAX_TX_LIMIT`](GSock::MAX_TX_LIMIT) (1 GiB).
-        #[attr(default = GSock::DEFAULT_TX_LIMIT)]
+        #[attr(default = GSock::DEFAULT_TX_LIMIT, range = 1..=1_073_741_824)]
         tx_limit: u64,
         /// Bytes read per system call, so the largest `EV_RX_DATA`. Default
         /// [`DEFAULT_RX_SIZE`](GSock::DEFAULT_RX_SIZE) (64 KiB); 1 to
         /// [`MAX_RX_SIZE`](GSock::MAX_RX_SIZE) (16 MiB).
-        #[attr(default = GSock::DEFAULT_RX_SIZE)]
+        #[attr(default = GSock::DEFAULT_RX_SIZE, range = 1..=16_777_216)]
         rx_size: u64,
         /// Seconds a dial may take (0: no limit). Default 10; at most one
         /// year.
-        #[attr(default = 10.0)]
+        #[attr(default = 10.0, range = 0.0..=31_536_000.0)]
         connect_timeout: f64,
         /// Seconds without traffic before it disconnects (0: never). Default
         /// 0 for a socket that dials: a client's silence is its protocol's
         /// business, and closing it would only make it dial again. A
         /// [`GServerSock`](crate::GServerSock) gives its connections its own
         /// `idle_timeout`, 60 s by default. At most one year.
-        #[attr(default = 0.0)]
+        #[attr(default = 0.0, range = 0.0..=31_536_000.0)]
         idle_timeout: f64,
         /// Subscribe the parent to all events at start-up.
         #[attr(default = true)]
@@ -220,7 +218,6 @@ impl GSock {
     }
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
-        self.check_attrs()?;
         if !self.subscribe_parent {
             return Ok(());
         }
@@ -234,13 +231,6 @@ impl GSock {
 
     /// Refuses sizes and timeouts out of their documented ranges, before
     /// any buffer is allocated with them.
-    fn check_attrs(&self) -> Result<(), GobjError> {
-        check_size("GSock", "tx_limit", self.tx_limit, TX_LIMITS)?;
-        check_size("GSock", "rx_size", self.rx_size, RX_SIZES)?;
-        check_timeout("GSock", "connect_timeout", self.connect_timeout)?;
-        check_timeout("GSock", "idle_timeout", self.idle_timeout)
-    }
-
     fn go_out(&mut self, cx: &mut Cx<Self>) {
         if cx.state() == GSockState::ST_CONNECTED {
             // Subscribers (a server counting its connections) learn it.

@@ -6,10 +6,7 @@ use gaplic_macros::gobj;
 use mio::{Interest, Token};
 
 use super::gsock::{me, now};
-use super::{
-    Address, CONNECTION_LIMITS, GSock, GSockEvent, Listener, RX_SIZES, Repeated, TX_LIMITS,
-    check_delay, check_size, check_timeout, count_of, seconds,
-};
+use super::{Address, GSock, GSockEvent, Listener, Repeated, count_of, seconds};
 
 use crate::cx::Cx;
 use crate::error::ErrorKind;
@@ -52,27 +49,27 @@ gobj! {
         #[attr(default = "")]
         address: String,
         /// Most connections at once; at least 1. Default 10 000.
-        #[attr(default = 10_000)]
+        #[attr(default = 10_000, range = 1..)]
         max_connections: u64,
         /// Passed to each `GSock`: seconds without traffic before it closes
         /// (0: never). Default
         /// [`DEFAULT_IDLE_TIMEOUT`](GServerSock::DEFAULT_IDLE_TIMEOUT) (60);
         /// at most one year.
-        #[attr(default = GServerSock::DEFAULT_IDLE_TIMEOUT)]
+        #[attr(default = GServerSock::DEFAULT_IDLE_TIMEOUT, range = 0.0..=31_536_000.0)]
         idle_timeout: f64,
         /// Passed to each `GSock`: most bytes in its output buffer. Default
         /// [`GSock::DEFAULT_TX_LIMIT`] (1 MiB); 1 to [`GSock::MAX_TX_LIMIT`].
-        #[attr(default = GSock::DEFAULT_TX_LIMIT)]
+        #[attr(default = GSock::DEFAULT_TX_LIMIT, range = 1..=1_073_741_824)]
         tx_limit: u64,
         /// Passed to each `GSock`: bytes read per system call. Default
         /// [`GSock::DEFAULT_RX_SIZE`] (64 KiB); 1 to [`GSock::MAX_RX_SIZE`].
-        #[attr(default = GSock::DEFAULT_RX_SIZE)]
+        #[attr(default = GSock::DEFAULT_RX_SIZE, range = 1..=16_777_216)]
         rx_size: u64,
         /// Seconds before accepting again after the system refused (out of
         /// descriptors or memory). Default
         /// [`DEFAULT_ACCEPT_RETRY_DELAY`](GServerSock::DEFAULT_ACCEPT_RETRY_DELAY)
         /// (0.1); more than 0, at most one year.
-        #[attr(default = GServerSock::DEFAULT_ACCEPT_RETRY_DELAY)]
+        #[attr(default = GServerSock::DEFAULT_ACCEPT_RETRY_DELAY, range = f64::MIN_POSITIVE..=31_536_000.0)]
         accept_retry_delay: f64,
         listener: Option<Listener>,
         token: Option<Token>,
@@ -126,7 +123,6 @@ impl GServerSock {
     }
 
     fn start_up(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
-        self.check_attrs()?;
         let address = Address::parse(&self.address)?;
         let mut listener = Listener::bind(&address).map_err(|error| ErrorKind::Socket {
             context: "cannot listen on",
@@ -149,19 +145,6 @@ impl GServerSock {
 
     /// Refuses attrs out of their documented ranges, the ones it passes to
     /// its connections included, before it listens.
-    fn check_attrs(&self) -> Result<(), GobjError> {
-        check_size(
-            "GServerSock",
-            "max_connections",
-            self.max_connections,
-            CONNECTION_LIMITS,
-        )?;
-        check_timeout("GServerSock", "idle_timeout", self.idle_timeout)?;
-        check_size("GServerSock", "tx_limit", self.tx_limit, TX_LIMITS)?;
-        check_size("GServerSock", "rx_size", self.rx_size, RX_SIZES)?;
-        check_delay("GServerSock", "accept_retry_delay", self.accept_retry_delay)
-    }
-
     fn go_out(&mut self, cx: &mut Cx<Self>) {
         if let (Some(mut listener), Some(token)) = (self.listener.take(), self.token.take())
             && let Ok(gaplic) = cx.gaplic()
