@@ -27,8 +27,9 @@ pub use gaplic_runtime::{
     Action, AttrMeta, AttrValue, Cx, DEFAULT_BATCH, DEFAULT_MAX_SEND_DEPTH, Dest, ErrorKind, Event,
     EventKey, EventMeta, FromValue, GTimer, GTimerEvent, GTimerState, Gaplic, GaplicBuilder,
     GaplicHandle, Gclass, GclassMeta, GoOut, GobjError, GobjId, Hooks, Kw, KwError, Machine,
-    Origin, ParamMeta, Ret, RowMeta, Sent, StartUp, StateMeta, SubscribeOptions, SubscriptionId,
-    Symbol, TimerId, Value, kw, set_trace_all, spawn, spawn_with, trace_all,
+    Origin, ParamMeta, ROUTER, ROUTER_SEND, Remote, Ret, RowMeta, Sent, StartUp, StateMeta,
+    SubscribeOptions, SubscriptionId, Symbol, TimerId, Value, kw, set_trace_all, spawn, spawn_with,
+    trace_all,
 };
 pub use gaplic_runtime::{
     GConnex, GConnexEvent, GConnexState, GServerSock, GServerSockEvent, GServerSockState, GSock,

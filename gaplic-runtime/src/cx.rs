@@ -9,7 +9,7 @@ use crate::dest::Dest;
 use crate::error::ErrorKind;
 use crate::error::GobjError;
 use crate::event::{Event, Sent};
-use crate::gaplic::Gaplic;
+use crate::gaplic::{Gaplic, Sender};
 use crate::gobj::EventKey;
 use crate::id::{GobjId, SubscriptionId, TimerId};
 use crate::kw::Kw;
@@ -167,8 +167,9 @@ impl<'a, G: Gclass> Cx<'a, G> {
         event: impl Into<EventKey>,
         kw: Kw,
     ) -> Result<Sent, GobjError> {
+        let name = self.name;
         let (id, gaplic) = self.here()?;
-        gaplic.send_from(Some(id), dst.into(), event.into(), kw)
+        gaplic.send_from(Some(Sender { id, name }), dst.into(), event.into(), kw)
     }
 
     /// Posts an event, with this gobj as its source: it is delivered by the
@@ -183,35 +184,35 @@ impl<'a, G: Gclass> Cx<'a, G> {
         event: impl Into<EventKey>,
         kw: Kw,
     ) -> Result<(), GobjError> {
+        let name = self.name;
         let (id, gaplic) = self.here()?;
-        gaplic.post_from(Some(id), dst.into(), event.into(), kw)
+        gaplic.post_from(Some(Sender { id, name }), dst.into(), event.into(), kw)
     }
 
-    /// Answers the sender of `ev` with `event`: a local sender gets it by a
-    /// direct send from this gobj (queued when it is mid-action, as it
-    /// usually is when it sent `ev` directly: then it gets the answer right
-    /// after); a sender in another gaplic of the process gets it posted
-    /// there, with this gobj as the origin.
+    /// Answers the sender of `ev` with `event`, the way `ev` came: an event
+    /// addressed by gaplic and gobj (with an [origin](Event::origin)) is
+    /// answered by gaplic and gobj, wherever that gaplic runs (this one,
+    /// another thread, another process through the router), with this gobj
+    /// as the answer's origin; a local event is answered by a direct send
+    /// to its source (queued when the source is mid-action, as it usually
+    /// is when it sent `ev` directly: then it gets the answer right after).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::NoSender`] when `ev` came from no gobj; as
-    /// [`send`](Cx::send) or [`post_to_gaplic`](Cx::post_to_gaplic)
-    /// otherwise.
+    /// [`send`](Cx::send) otherwise.
     pub fn reply(
         &mut self,
         ev: &Event,
         event: impl Into<EventKey>,
         kw: Kw,
     ) -> Result<Sent, GobjError> {
+        if let Some(origin) = ev.origin().filter(|o| !o.gobj.is_empty()) {
+            let dst = Dest::in_gaplic(&*origin.gaplic, &*origin.gobj).into_owned();
+            return self.send(dst, event, kw);
+        }
         if let Some(source) = ev.source() {
             return self.send(source, event, kw);
-        }
-        if let Some(origin) = ev.origin() {
-            let (gaplic, gobj) = (origin.gaplic.clone(), origin.gobj.clone());
-            let event = event.into();
-            self.post_to_gaplic(&gaplic, &gobj, event.name(), kw)?;
-            return Ok(Sent::Queued);
         }
         Err(ErrorKind::NoSender { event: ev.name() }.into())
     }
@@ -282,14 +283,13 @@ impl<'a, G: Gclass> Cx<'a, G> {
     }
 
     /// Posts `event` to the gobj with unique name `gobj` in the gaplic
-    /// named `gaplic`, in this process (this gaplic included), with this
-    /// gobj as the origin a reply can go to.
+    /// named `gaplic` (this one included), with this gobj as the origin a
+    /// reply can go to: shorthand for `post(Dest::in_gaplic(gaplic, gobj),
+    /// ..)`.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownGaplic`], [`ErrorKind::Stopped`],
-    /// [`ErrorKind::NoGaplic`]; for this gaplic, those of
-    /// [`Gaplic::post`].
+    /// As [`post`](Cx::post) to a [`Dest::Remote`].
     pub fn post_to_gaplic(
         &mut self,
         gaplic: &str,
@@ -297,9 +297,11 @@ impl<'a, G: Gclass> Cx<'a, G> {
         event: &str,
         kw: Kw,
     ) -> Result<(), GobjError> {
-        let name = self.name;
-        let (_, here) = self.here()?;
-        here.post_to_gaplic_from(name, gaplic, gobj, event, kw)
+        self.post(
+            Dest::in_gaplic(gaplic, gobj),
+            EventKey::from(event.to_owned()),
+            kw,
+        )
     }
 }
 

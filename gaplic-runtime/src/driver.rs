@@ -129,10 +129,14 @@ impl<T, M> std::fmt::Debug for Driver<T, M> {
 
 impl<T, M> Driver<T, M> {
     /// A driver with a real or virtual clock, and the inbox other threads
-    /// send the gaplic called `name` through.
-    pub(crate) fn new(name: Arc<str>, virtual_clock: bool) -> io::Result<(Self, Arc<Inbox<M>>)> {
+    /// send the gaplic called `name`, with `roles`, through.
+    pub(crate) fn new(
+        name: Arc<str>,
+        roles: Arc<[String]>,
+        virtual_clock: bool,
+    ) -> io::Result<(Self, Arc<Inbox<M>>)> {
         let (poller, waker) = Poller::new()?;
-        let (inbox, receiver) = Inbox::new(name, waker);
+        let (inbox, receiver) = Inbox::new(name, roles, waker);
         let driver = Driver {
             poller,
             clock: if virtual_clock {

@@ -177,6 +177,13 @@ pub enum ErrorKind {
         /// The limit.
         limit: usize,
     },
+    /// The gobj is in another gaplic, where this cannot reach: a
+    /// subscription is between gobjs of one gaplic (another gaplic's
+    /// events come through its router).
+    NotLocal {
+        /// The destination as given.
+        dest: String,
+    },
     /// The gobj is in the middle of one of its actions: what the gaplic
     /// would do to it (read or write its attrs by name) is the action's own
     /// business then, through its fields.
@@ -397,6 +404,9 @@ impl fmt::Display for ErrorKind {
                 "event `{event}` for gobj {gobj} not delivered: direct sends nested deeper than \
                  {limit} (a cycle of sends? post breaks it)"
             ),
+            ErrorKind::NotLocal { dest } => {
+                write!(f, "{dest} is in another gaplic, which this cannot reach")
+            }
             ErrorKind::Busy { gobj } => write!(
                 f,
                 "gobj {gobj} is in the middle of an action; it reaches its attrs through its fields"

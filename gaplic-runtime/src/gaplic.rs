@@ -16,11 +16,13 @@
 //! loop (`looping`).
 
 mod attrs;
-
-pub use attrs::AttrValue;
 mod events;
 mod looping;
 mod tree;
+
+pub use attrs::AttrValue;
+pub(crate) use events::Sender;
+pub use events::{ROUTER, ROUTER_SEND};
 
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
@@ -163,10 +165,13 @@ impl Gaplic {
 
     pub(crate) fn from_builder(builder: GaplicBuilder) -> Result<Self, GobjError> {
         let name: Arc<str> = builder.name.into();
+        let roles: Arc<[String]> = builder.roles.clone().into();
         let (driver, _inbox) =
-            Driver::new(name.clone(), builder.virtual_clock).map_err(|error| ErrorKind::Io {
-                context: "cannot create the gaplic's poll",
-                error,
+            Driver::new(name.clone(), roles, builder.virtual_clock).map_err(|error| {
+                ErrorKind::Io {
+                    context: "cannot create the gaplic's poll",
+                    error,
+                }
             })?;
         Ok(Gaplic {
             name,

@@ -28,6 +28,7 @@ const CLOSED: u8 = 1;
 /// The sending side, shared by every handle of a gaplic.
 pub(crate) struct Inbox<M> {
     name: Arc<str>,
+    roles: Arc<[String]>,
     sender: Sender<M>,
     waker: Arc<Waker>,
     /// The gaplic is (about to be) blocked in its poll and needs a wake-up.
@@ -52,11 +53,17 @@ impl<M> std::fmt::Debug for Inbox<M> {
 }
 
 impl<M> Inbox<M> {
-    /// A new inbox of the gaplic called `name`, woken through `waker`.
-    pub(crate) fn new(name: Arc<str>, waker: Arc<Waker>) -> (Arc<Self>, InboxReceiver<M>) {
+    /// A new inbox of the gaplic called `name`, with `roles`, woken
+    /// through `waker`.
+    pub(crate) fn new(
+        name: Arc<str>,
+        roles: Arc<[String]>,
+        waker: Arc<Waker>,
+    ) -> (Arc<Self>, InboxReceiver<M>) {
         let (sender, receiver) = channel();
         let shared = Arc::new(Inbox {
             name,
+            roles,
             sender,
             waker,
             parked: AtomicBool::new(false),
@@ -74,6 +81,11 @@ impl<M> Inbox<M> {
     /// The gaplic's name.
     pub(crate) fn name(&self) -> &Arc<str> {
         &self.name
+    }
+
+    /// The gaplic's roles.
+    pub(crate) fn roles(&self) -> &[String] {
+        &self.roles
     }
 
     fn stopped(&self) -> GobjError {

@@ -56,10 +56,10 @@ mod value;
 
 pub use builder::{DEFAULT_BATCH, DEFAULT_MAX_SEND_DEPTH, GaplicBuilder};
 pub use cx::Cx;
-pub use dest::Dest;
+pub use dest::{Dest, Remote};
 pub use error::{ErrorKind, GobjError, Ret};
 pub use event::{Event, Origin, Sent};
-pub use gaplic::{AttrValue, Gaplic};
+pub use gaplic::{AttrValue, Gaplic, ROUTER, ROUTER_SEND};
 pub use gobj::EventKey;
 pub use gtimer::{GTimer, GTimerEvent, GTimerState};
 pub use id::{GobjId, SubscriptionId, TimerId};

@@ -227,7 +227,7 @@ impl PubSub {
                     "subscriber",
                     match &subscriber {
                         Dest::Gobj(id) => Value::Gobj(*id),
-                        Dest::Unique(name) => Value::from(&**name),
+                        other => Value::from(other.to_string()),
                     },
                 )
                 .with("event", event),
@@ -407,6 +407,8 @@ impl PubSub {
                 let dst = match &s.subscriber {
                     Dest::Gobj(gobj) => Some(*gobj),
                     Dest::Unique(name) => find_unique(name),
+                    // Refused by `Gaplic::subscribe`.
+                    Dest::Remote(_) => None,
                 };
                 let Some(dst) = dst else {
                     unresolved.push(s.subscriber.clone());

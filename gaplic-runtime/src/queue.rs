@@ -38,18 +38,6 @@ impl Queued {
             origin: None,
         }
     }
-
-    /// An event from `origin`, in another gaplic (or this one, addressed
-    /// by gaplic name).
-    pub(crate) fn remote(dst: GobjId, event: EventKey, kw: Kw, origin: Option<Origin>) -> Self {
-        Queued {
-            dst,
-            event,
-            kw,
-            source: None,
-            origin: origin.map(Box::new),
-        }
-    }
 }
 
 /// The posted events of a gaplic, first in, first out.

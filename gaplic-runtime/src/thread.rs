@@ -110,6 +110,22 @@ impl GaplicHandle {
         self.inbox.name()
     }
 
+    /// The gaplic's roles.
+    pub fn roles(&self) -> &[String] {
+        self.inbox.roles()
+    }
+
+    /// The handle of a gaplic running in this process with role `role`
+    /// (the one whose name sorts first, when several have it).
+    pub fn find_role(role: &str) -> Option<GaplicHandle> {
+        let gaplics = directory().lock().unwrap_or_else(|e| e.into_inner());
+        gaplics
+            .iter()
+            .filter(|(_, handle)| handle.roles().iter().any(|r| r == role))
+            .min_by(|(a, _), (b, _)| a.cmp(b))
+            .map(|(_, handle)| handle.clone())
+    }
+
     /// Posts `event` to the gobj registered as `gobj` there. An unknown
     /// gobj is found out over there, and traced there.
     ///

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::Gaplic;
-use crate::dest::Dest;
+use crate::dest::{Dest, Remote};
 use crate::error::ErrorKind;
 use crate::error::{GobjError, Ret};
 use crate::event::Origin;
@@ -17,6 +17,23 @@ use crate::pubsub::SubscribeOptions;
 use crate::pubsub::{Plan, Refusal};
 use crate::queue::Queued;
 use crate::thread::GaplicHandle;
+
+/// The unique name of the gobj a gaplic hands its posts for gaplics it does
+/// not know to (a router, carrying them to other processes and hosts).
+pub const ROUTER: &str = "router";
+
+/// The event a post for another gaplic reaches the [`ROUTER`] as, with the
+/// keys `gaplic` and/or `role`, `gobj`, `event`, `kw` (the payload) and
+/// `from` (the sender's name, for replies).
+pub const ROUTER_SEND: &str = "EV_SEND_EVENT";
+
+/// The gobj an event comes from, with its name (for an origin that another
+/// gaplic can reply to).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sender<'a> {
+    pub(crate) id: GobjId,
+    pub(crate) name: &'a Arc<str>,
+}
 
 impl Gaplic {
     /// Sends an event directly: the receiver's action runs now and its
@@ -48,13 +65,22 @@ impl Gaplic {
 
     pub(crate) fn send_from(
         &mut self,
-        source: Option<GobjId>,
+        sender: Option<Sender<'_>>,
         dst: Dest<'_>,
         event: EventKey,
         kw: Kw,
     ) -> Result<Sent, GobjError> {
+        if let Dest::Remote(remote) = &dst {
+            if !self.is_here(remote) {
+                // Another gaplic: it cannot run now, on this thread.
+                self.post_remote(sender, remote, event, kw)?;
+                return Ok(Sent::Queued);
+            }
+            let queued = self.addressed_here(sender, remote, event, kw)?;
+            return self.deliver(queued);
+        }
         let dst = self.resolve(&dst)?;
-        self.deliver(Queued::local(dst, event, kw, source))
+        self.deliver(Queued::local(dst, event, kw, sender.map(|s| s.id)))
     }
 
     /// Queues an event for the loop, which delivers posted events in FIFO
@@ -77,51 +103,129 @@ impl Gaplic {
 
     pub(crate) fn post_from(
         &mut self,
-        source: Option<GobjId>,
+        sender: Option<Sender<'_>>,
         dst: Dest<'_>,
         event: EventKey,
         kw: Kw,
     ) -> Result<(), GobjError> {
         self.running()?;
+        if let Dest::Remote(remote) = &dst {
+            if !self.is_here(remote) {
+                return self.post_remote(sender, remote, event, kw);
+            }
+            let queued = self.addressed_here(sender, remote, event, kw)?;
+            self.queue.push(queued);
+            return Ok(());
+        }
         let dst = self.resolve(&dst)?;
-        self.queue.push(Queued::local(dst, event, kw, source));
+        self.queue
+            .push(Queued::local(dst, event, kw, sender.map(|s| s.id)));
         Ok(())
     }
 
-    /// Posts `event` to the gobj with unique name `gobj` in the gaplic
-    /// called `gaplic` of this process, from gobj `sender` of this one.
-    pub(crate) fn post_to_gaplic_from(
+    /// Whether `remote` names this gaplic (by name, or by one of its roles).
+    pub(super) fn is_here(&self, remote: &Remote<'_>) -> bool {
+        match (&remote.gaplic, &remote.role) {
+            (Some(gaplic), _) => **gaplic == *self.name,
+            (None, Some(role)) => self.roles.iter().any(|mine| **role == **mine),
+            (None, None) => true,
+        }
+    }
+
+    /// An event addressed by gaplic and gobj to a gobj of this gaplic: it
+    /// keeps its real source, and has this gaplic and the sender as its
+    /// origin, as it would have coming from another gaplic.
+    fn addressed_here(
+        &self,
+        sender: Option<Sender<'_>>,
+        remote: &Remote<'_>,
+        event: EventKey,
+        kw: Kw,
+    ) -> Result<Queued, GobjError> {
+        let dst = self.resolve(&Dest::Unique(remote.gobj.clone()))?;
+        let from = sender.map_or_else(|| self.unnamed.clone(), |s| s.name.clone());
+        let mut queued = Queued::local(dst, event, kw, sender.map(|s| s.id));
+        queued.origin = Some(Box::new(Origin::new(self.name.clone(), from)));
+        Ok(queued)
+    }
+
+    /// Posts `event` to a gobj of another gaplic: one of this process
+    /// found by name or role, or else through this gaplic's router. The
+    /// event's origin is this gaplic and the sender's name, for replies.
+    fn post_remote(
         &mut self,
-        sender: &Arc<str>,
-        gaplic: &str,
-        gobj: &str,
-        event: &str,
+        sender: Option<Sender<'_>>,
+        remote: &Remote<'_>,
+        event: EventKey,
         kw: Kw,
     ) -> Result<(), GobjError> {
         self.running()?;
-        let origin = Origin::new(self.name.clone(), sender.clone());
-        let event = EventKey::from(self.names.intern(event));
-        if *self.name == *gaplic {
-            let dst = self.resolve(&Dest::from(gobj))?;
-            self.queue
-                .push(Queued::remote(dst, event, kw, Some(origin)));
-            return Ok(());
+        let from = sender.map_or_else(|| self.unnamed.clone(), |s| s.name.clone());
+        let origin = Origin::new(self.name.clone(), from.clone());
+        let gobj = self.names.intern(&remote.gobj);
+        let event = EventKey::from(self.names.intern(event.name()));
+        if let Some((key, handle)) = self.peer(remote) {
+            return match handle.post_with_origin(gobj, event, kw, Some(origin)) {
+                Ok(()) => Ok(()),
+                Err(stopped) => {
+                    // It stopped: forget it, so a gaplic started again
+                    // under that name is found next time; one that is gone
+                    // is named as such.
+                    self.peers.remove(&key);
+                    Err(GaplicHandle::find(handle.name()).err().unwrap_or(stopped))
+                }
+            };
         }
-        let gobj = self.names.intern(gobj);
-        let handle = match self.peers.get(gaplic) {
-            Some(handle) => handle,
-            None => {
-                let found = GaplicHandle::find(gaplic)?;
-                self.peers.entry(gaplic.to_owned()).or_insert(found)
+        let Some(router) = self.registry.find_unique(ROUTER) else {
+            return Err(match (&remote.gaplic, &remote.role) {
+                (Some(gaplic), _) => ErrorKind::UnknownGaplic {
+                    name: gaplic.to_string(),
+                },
+                (None, role) => ErrorKind::UnknownGaplic {
+                    name: format!("(role `{}`)", role.as_deref().unwrap_or_default()),
+                },
             }
+            .into());
         };
-        if let Err(stopped) = handle.post_with_origin(gobj, event, kw, Some(origin)) {
-            // It stopped: forget it, so a gaplic started again under that
-            // name is found next time; one that is gone is named as such.
-            self.peers.remove(gaplic);
-            return Err(GaplicHandle::find(gaplic).err().unwrap_or(stopped));
+        let mut request = Kw::new()
+            .with("gobj", &*gobj)
+            .with("event", event.name())
+            .with("kw", kw)
+            .with("from", &*from);
+        if let Some(gaplic) = &remote.gaplic {
+            request.insert("gaplic", &**gaplic);
         }
+        if let Some(role) = &remote.role {
+            request.insert("role", &**role);
+        }
+        let source = sender.map(|s| s.id);
+        self.queue.push(Queued::local(
+            router,
+            EventKey::from(ROUTER_SEND),
+            request,
+            source,
+        ));
         Ok(())
+    }
+
+    /// The handle of a gaplic of this process that `remote` names, with the
+    /// key it is cached under.
+    fn peer(&mut self, remote: &Remote<'_>) -> Option<(String, GaplicHandle)> {
+        let key = match (&remote.gaplic, &remote.role) {
+            (Some(gaplic), _) => gaplic.to_string(),
+            (None, Some(role)) => format!("role:{role}"),
+            (None, None) => return None,
+        };
+        if let Some(handle) = self.peers.get(&key) {
+            return Some((key, handle.clone()));
+        }
+        let found = match (&remote.gaplic, &remote.role) {
+            (Some(gaplic), _) => GaplicHandle::find(gaplic).ok(),
+            (None, Some(role)) => GaplicHandle::find_role(role),
+            (None, None) => None,
+        }?;
+        self.peers.insert(key.clone(), found.clone());
+        Some((key, found))
     }
 
     /// Publishes output event `event` of `publisher` to its subscribers, in
@@ -245,7 +349,16 @@ impl Gaplic {
     ) -> Result<SubscriptionId, GobjError> {
         let meta = self.live_meta(publisher)?;
         let event = event.map(|e| output_event(meta, e)).transpose()?;
-        let subscriber = subscriber.into().into_owned();
+        let subscriber = match subscriber.into().into_owned() {
+            Dest::Remote(remote) if self.is_here(&remote) => Dest::Unique(remote.gobj),
+            Dest::Remote(remote) => {
+                return Err(ErrorKind::NotLocal {
+                    dest: remote.to_string(),
+                }
+                .into());
+            }
+            other => other,
+        };
         if let Dest::Gobj(gobj) = subscriber {
             self.registry.live(gobj)?;
         }

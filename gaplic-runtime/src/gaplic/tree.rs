@@ -325,12 +325,23 @@ impl Gaplic {
                 self.registry.live(*id)?;
                 Ok(*id)
             }
-            Dest::Unique(name) => self.registry.find_unique(name).ok_or_else(|| {
-                ErrorKind::UnknownGobj {
-                    name: name.to_string(),
-                }
-                .into()
-            }),
+            Dest::Unique(name) => self.find_here(name),
+            Dest::Remote(remote) if self.is_here(remote) => self.find_here(&remote.gobj),
+            Dest::Remote(remote) => Err(ErrorKind::NotLocal {
+                dest: remote.to_string(),
+            }
+            .into()),
+        }
+    }
+
+    /// The gobj with unique name `name` here.
+    fn find_here(&self, name: &str) -> Result<GobjId, GobjError> {
+        match self.registry.find_unique(name) {
+            Some(id) => Ok(id),
+            None => Err(ErrorKind::UnknownGobj {
+                name: name.to_owned(),
+            }
+            .into()),
         }
     }
 }

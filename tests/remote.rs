@@ -1,0 +1,222 @@
+//! Events addressed to gobjs of other gaplics (`Dest::Remote`): the runtime
+//! chooses the way, this gaplic, another gaplic of the process by name or
+//! role, or the gaplic's router for the rest.
+
+mod support;
+
+use std::sync::mpsc::{Sender, channel};
+use std::time::Duration;
+
+use gaplic::prelude::*;
+use gaplic::{Dest, GaplicHandle};
+use support::join_within;
+
+const LIMIT: Duration = Duration::from_secs(5);
+
+gobj! {
+    /// Reports every event it gets, with its origin; answers `EV_ASK` by
+    /// reply, and sends what `EV_GO` says where it says.
+    struct Teller {
+        report: Option<Sender<String>>,
+    }
+    events {
+        EV_ASK,
+        EV_ANSWER,
+        EV_GO: input { gaplic: Option<String>, role: Option<String>, gobj: String },
+    }
+    states { ST_IDLE }
+    machine {
+        ST_IDLE {
+            EV_ASK => ask,
+            EV_ANSWER => answer,
+            EV_GO => go,
+        }
+    }
+}
+
+impl Teller {
+    fn tell(&self, line: String) {
+        if let Some(report) = &self.report {
+            let _ = report.send(line);
+        }
+    }
+
+    fn ask(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        let origin = ev.origin().map(|o| format!("{}/{}", o.gaplic, o.gobj));
+        self.tell(format!("{} asked from {origin:?}", cx.name()));
+        let sent = cx.reply(ev, "EV_ANSWER", Kw::new())?;
+        assert!(sent.is_queued(), "across gaplics an answer is posted");
+        Ok(Value::Null)
+    }
+
+    fn answer(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        let origin = ev.origin().map(|o| format!("{}/{}", o.gaplic, o.gobj));
+        self.tell(format!("{} answered from {origin:?}", cx.name()));
+        Ok(Value::Null)
+    }
+
+    fn go(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        let gobj = ev.get::<String>("gobj")?;
+        let dst = match (
+            ev.get::<Option<String>>("gaplic")?,
+            ev.get::<Option<String>>("role")?,
+        ) {
+            (Some(gaplic), _) => Dest::in_gaplic(gaplic, gobj),
+            (None, Some(role)) => Dest::in_role(role, gobj),
+            (None, None) => return Err(GobjError::failed("nowhere to go")),
+        };
+        let sent = cx.send(dst, "EV_ASK", Kw::new())?;
+        assert!(sent.is_queued(), "another gaplic cannot run on this thread");
+        Ok(Value::Null)
+    }
+}
+
+fn teller(name: &str, gaplic: &str, role: Option<&str>, report: Sender<String>) -> GaplicHandle {
+    let mut builder = Gaplic::builder(gaplic);
+    if let Some(role) = role {
+        builder = builder.role(role);
+    }
+    let name = name.to_owned();
+    gaplic::spawn_with(builder, move |g| {
+        let id = g.create_unique_gobj::<Teller>(&name, None, Kw::new())?;
+        g.gobj_mut::<Teller>(id).unwrap().report = Some(report);
+        Ok(())
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_gaplic_of_the_process_is_reached_by_name_or_role_and_answers_back() {
+    let (tx, rx) = channel();
+    let bank = teller("teller", "remote-bank", Some("banking"), tx.clone());
+    let shop = teller("clerk", "remote-shop", None, tx);
+    for (key, value) in [("gaplic", "remote-bank"), ("role", "banking")] {
+        shop.post("clerk", "EV_GO", kw! { key => value, "gobj" => "teller" })
+            .unwrap();
+        assert_eq!(
+            rx.recv_timeout(LIMIT).unwrap(),
+            "teller asked from Some(\"remote-shop/clerk\")"
+        );
+        assert_eq!(
+            rx.recv_timeout(LIMIT).unwrap(),
+            "clerk answered from Some(\"remote-bank/teller\")"
+        );
+    }
+    assert_eq!(
+        GaplicHandle::find_role("banking").map(|h| h.name().to_owned()),
+        Some("remote-bank".to_owned())
+    );
+    assert!(GaplicHandle::find_role("nobody-has-this-role").is_none());
+    for handle in [bank, shop] {
+        handle.stop().unwrap();
+        join_within(&handle, LIMIT).unwrap();
+    }
+}
+
+gobj! {
+    /// Stands in for a router: keeps what it is handed.
+    struct FakeRouter {
+        handed: Vec<(Kw, Option<GobjId>)>,
+    }
+    events { EV_SEND_EVENT }
+    states { ST_IDLE }
+    machine { ST_IDLE { EV_SEND_EVENT => keep } }
+}
+
+impl FakeRouter {
+    fn keep(&mut self, _cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        self.handed.push((ev.kw().clone(), ev.source()));
+        Ok(Value::Null)
+    }
+}
+
+/// A gaplic that knows no gaplic of the name or role hands the event to
+/// its unique gobj `router`, which carries it to other processes; without
+/// one, the post fails with the name it could not find.
+#[test]
+fn an_unknown_gaplic_is_reached_through_the_router_or_refused() {
+    let mut g = Gaplic::builder("remote-here")
+        .virtual_clock()
+        .build()
+        .unwrap();
+    let (tx, _rx) = channel();
+    let me = g
+        .create_unique_gobj::<Teller>("me", None, Kw::new())
+        .unwrap();
+    g.gobj_mut::<Teller>(me).unwrap().report = Some(tx);
+    let error = g
+        .post(Dest::in_gaplic("remote-far-away", "x"), "EV_ASK", Kw::new())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "no gaplic named `remote-far-away` runs in this process"
+    );
+
+    let router = g
+        .create_unique_gobj::<FakeRouter>(gaplic::ROUTER, None, Kw::new())
+        .unwrap();
+    g.send(me, "EV_GO", kw! { "role" => "far-role", "gobj" => "desk" })
+        .unwrap();
+    g.post(
+        Dest::in_gaplic("remote-far-away", "x"),
+        "EV_ASK",
+        kw! { "n" => 1 },
+    )
+    .unwrap();
+    g.run_until_idle();
+    let handed = &g.gobj::<FakeRouter>(router).unwrap().handed;
+    assert_eq!(handed.len(), 2);
+    let (first, source) = &handed[0];
+    assert_eq!(*source, Some(me), "the sender is the source");
+    assert_eq!(first.get::<String>("role").unwrap(), "far-role");
+    assert_eq!(first.get::<Option<String>>("gaplic").unwrap(), None);
+    assert_eq!(first.get::<String>("gobj").unwrap(), "desk");
+    assert_eq!(first.get::<String>("event").unwrap(), "EV_ASK");
+    assert_eq!(first.get::<String>("from").unwrap(), "me", "for replies");
+    let (second, source) = &handed[1];
+    assert_eq!(*source, None);
+    assert_eq!(second.get::<String>("gaplic").unwrap(), "remote-far-away");
+    assert_eq!(second.get::<Kw>("kw").unwrap(), kw! { "n" => 1 });
+}
+
+/// Addressed by its own gaplic's name or role, a gobj is reached here;
+/// a subscription across gaplics is the router's business.
+#[test]
+fn this_gaplic_by_name_or_role_is_here_and_subscriptions_stay_local() {
+    let mut g = Gaplic::builder("remote-self")
+        .role("self-role")
+        .virtual_clock()
+        .build()
+        .unwrap();
+    let (tx, rx) = channel();
+    let me = g
+        .create_unique_gobj::<Teller>("me", None, Kw::new())
+        .unwrap();
+    g.gobj_mut::<Teller>(me).unwrap().report = Some(tx);
+    for dst in [
+        Dest::in_gaplic("remote-self", "me"),
+        Dest::in_role("self-role", "me"),
+    ] {
+        g.post(dst, "EV_ANSWER", Kw::new()).unwrap();
+    }
+    g.run_until_idle();
+    assert_eq!(
+        rx.try_iter().collect::<Vec<_>>(),
+        [
+            "me answered from Some(\"remote-self/\")",
+            "me answered from Some(\"remote-self/\")"
+        ]
+    );
+    let error = g
+        .subscribe(
+            me,
+            None,
+            Dest::in_gaplic("elsewhere", "x"),
+            SubscribeOptions::new(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::NotLocal { .. }),
+        "{error}"
+    );
+}
