@@ -211,7 +211,9 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
             return Err(self.unknown_event(event.name()));
         };
         let ev = Event::new(typed.name(), kw, source).with_boxed_origin(origin);
-        self.run(Some(gaplic), Some(id), typed, &ev)
+        let ret = self.run(Some(gaplic), Some(id), typed, &ev);
+        ev.release();
+        ret
     }
 
     fn start_up(&mut self, gaplic: &mut Gaplic, id: GobjId) -> Result<(), GobjError> {

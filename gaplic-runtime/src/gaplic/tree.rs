@@ -319,6 +319,7 @@ impl Gaplic {
     }
 
     /// The gobj `dst` names.
+    #[inline]
     pub(super) fn resolve(&self, dst: &Dest<'_>) -> Result<GobjId, GobjError> {
         match dst {
             Dest::Gobj(id) => {
