@@ -220,3 +220,37 @@ fn this_gaplic_by_name_or_role_is_here_and_subscriptions_stay_local() {
         "{error}"
     );
 }
+
+/// A gaplic of the process keeps the handle of a gaplic it posted to; when
+/// that one stops, the next post says it is gone, and a gaplic started
+/// again under the same name or role is found anew.
+#[test]
+fn a_gaplic_started_again_under_its_name_or_role_is_found_again() {
+    let (tx, rx) = channel();
+    let mut here = Gaplic::new("remote-caller").unwrap();
+    for _ in 0..2 {
+        let bank = teller("teller", "remote-again", Some("again"), tx.clone());
+        for dst in [
+            Dest::in_gaplic("remote-again", "teller"),
+            Dest::in_role("again", "teller"),
+        ] {
+            here.post(dst, "EV_ASK", Kw::new()).unwrap();
+            assert_eq!(
+                rx.recv_timeout(LIMIT).unwrap(),
+                "teller asked from Some(\"remote-caller/\")"
+            );
+        }
+        bank.stop().unwrap();
+        join_within(&bank, LIMIT).unwrap();
+        for dst in [
+            Dest::in_gaplic("remote-again", "teller"),
+            Dest::in_role("again", "teller"),
+        ] {
+            let error = here.post(dst, "EV_ASK", Kw::new()).unwrap_err();
+            assert!(
+                matches!(error.kind(), ErrorKind::UnknownGaplic { .. }),
+                "{error}"
+            );
+        }
+    }
+}

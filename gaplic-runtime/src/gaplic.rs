@@ -25,7 +25,7 @@ pub(crate) use events::Sender;
 pub use events::{ROUTER, ROUTER_SEND};
 
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -42,7 +42,7 @@ use crate::names::Names;
 use crate::pubsub::{PubSub, panic_message};
 use crate::queue::{PostQueue, Queued};
 use crate::registry::{CheckIn, CheckOut, Registry};
-use crate::thread::{GaplicHandle, Remote};
+use crate::thread::{GaplicHandle, Peers, Remote};
 
 /// A callback run by the loop.
 type Callback = Box<dyn FnOnce(&mut Gaplic)>;
@@ -127,8 +127,8 @@ pub struct Gaplic {
     /// How deep direct deliveries are nested now.
     depth: usize,
     life: Life,
-    /// Handles of the other gaplics this one posted to, by name.
-    peers: HashMap<String, GaplicHandle>,
+    /// Handles of the other gaplics this one posted to.
+    peers: Peers,
     /// The names it sends to other gaplics, shared.
     names: Names,
     /// The name of every unnamed gobj.
@@ -186,7 +186,7 @@ impl Gaplic {
             max_send_depth: builder.max_send_depth,
             depth: 0,
             life: Life::Running,
-            peers: HashMap::new(),
+            peers: Peers::default(),
             names: Names::default(),
             unnamed: Arc::from(""),
         })

@@ -14,6 +14,7 @@ use crate::gaplic::Gaplic;
 use crate::gobj::EventKey;
 use crate::inbox::Inbox;
 use crate::kw::Kw;
+use crate::names::FastMap;
 
 /// What another thread sends a gaplic.
 pub(crate) enum Remote {
@@ -28,6 +29,44 @@ pub(crate) enum Remote {
     Call(Box<dyn FnOnce(&mut Gaplic) + Send>),
     /// Stop the loop.
     Stop,
+}
+
+/// The handles of the other gaplics of this process a gaplic posted to,
+/// by name and by role, so the process directory is looked up only the
+/// first time.
+#[derive(Debug, Default)]
+pub(crate) struct Peers {
+    by_name: FastMap<Box<str>, GaplicHandle>,
+    by_role: FastMap<Box<str>, GaplicHandle>,
+}
+
+impl Peers {
+    /// The handle of the gaplic called `name`, or else of the one with role
+    /// `role`, if one runs in this process.
+    pub(crate) fn find(&mut self, name: Option<&str>, role: Option<&str>) -> Option<GaplicHandle> {
+        let (map, key) = match (name, role) {
+            (Some(name), _) => (&mut self.by_name, name),
+            (None, Some(role)) => (&mut self.by_role, role),
+            (None, None) => return None,
+        };
+        if let Some(handle) = map.get(key) {
+            return Some(handle.clone());
+        }
+        let found = match name {
+            Some(name) => GaplicHandle::find(name).ok(),
+            None => GaplicHandle::find_role(key),
+        }?;
+        map.insert(key.into(), found.clone());
+        Some(found)
+    }
+
+    /// Forgets `handle`, found stopped, so a gaplic started again under its
+    /// name or role is looked up anew.
+    pub(crate) fn forget(&mut self, handle: &GaplicHandle) {
+        for map in [&mut self.by_name, &mut self.by_role] {
+            map.retain(|_, kept| !Arc::ptr_eq(&kept.inbox, &handle.inbox));
+        }
+    }
 }
 
 /// The thread a gaplic runs on, and how its loop ended.

@@ -164,14 +164,17 @@ impl Gaplic {
         let origin = Origin::new(self.name.clone(), from.clone());
         let gobj = self.names.intern(&remote.gobj);
         let event = EventKey::from(self.names.intern(event.name()));
-        if let Some((key, handle)) = self.peer(remote) {
+        if let Some(handle) = self
+            .peers
+            .find(remote.gaplic.as_deref(), remote.role.as_deref())
+        {
             return match handle.post_with_origin(gobj, event, kw, Some(origin)) {
                 Ok(()) => Ok(()),
                 Err(stopped) => {
                     // It stopped: forget it, so a gaplic started again
                     // under that name is found next time; one that is gone
                     // is named as such.
-                    self.peers.remove(&key);
+                    self.peers.forget(&handle);
                     Err(GaplicHandle::find(handle.name()).err().unwrap_or(stopped))
                 }
             };
@@ -206,26 +209,6 @@ impl Gaplic {
             source,
         ));
         Ok(())
-    }
-
-    /// The handle of a gaplic of this process that `remote` names, with the
-    /// key it is cached under.
-    fn peer(&mut self, remote: &Remote<'_>) -> Option<(String, GaplicHandle)> {
-        let key = match (&remote.gaplic, &remote.role) {
-            (Some(gaplic), _) => gaplic.to_string(),
-            (None, Some(role)) => format!("role:{role}"),
-            (None, None) => return None,
-        };
-        if let Some(handle) = self.peers.get(&key) {
-            return Some((key, handle.clone()));
-        }
-        let found = match (&remote.gaplic, &remote.role) {
-            (Some(gaplic), _) => GaplicHandle::find(gaplic).ok(),
-            (None, Some(role)) => GaplicHandle::find_role(role),
-            (None, None) => None,
-        }?;
-        self.peers.insert(key.clone(), found.clone());
-        Some((key, found))
     }
 
     /// Publishes output event `event` of `publisher` to its subscribers, in
