@@ -1,0 +1,4 @@
+//! gaplic-router
+#![forbid(unsafe_code)]
+pub mod wire;
+pub mod ws;
