@@ -141,7 +141,7 @@ def build(args):
             "EV_STATIC_ROUTE_OPENED: bottom input",
             "EV_STATIC_ROUTE_CLOSED: bottom input",
             "EV_NEW_DYNAMIC_ROUTE: bottom input",
-            "EV_EMITTED: top output",
+            "EV_EMITTED: top input output",
         ),
         "state_list": ("ST_IDLE",),
         "machine": {
@@ -150,6 +150,7 @@ def build(args):
                 ("EV_QUERY_ANSWER", ac_record, None),
                 ("EV_NOTE", ac_record, None),
                 ("EV_TICK", ac_record, None),
+                ("EV_EMITTED", ac_record, None),
                 ("EV_STATIC_ROUTE_OPENED", ac_route_opened, None),
                 ("EV_STATIC_ROUTE_CLOSED", ac_route_closed, None),
                 ("EV_NEW_DYNAMIC_ROUTE", ac_new_dynamic_route, None),
