@@ -210,3 +210,50 @@ fn a_full_queue_refuses_the_send() {
     cli.stop();
     srv.stop();
 }
+
+#[test]
+fn after_a_reconnect_what_was_not_acked_is_sent_again_and_delivered_once() {
+    let (srv, cli) = pair_with(
+        "again",
+        kw! { "queue_limit" => 10_000, "reconnect_delay" => 0.05 },
+    );
+    const N: i64 = 3000;
+    for i in 0..N {
+        cli.post(
+            "probe",
+            "EV_SEND",
+            kw! { "gaplic" => "srv-again", "gobj" => "probe", "event" => "EV_NOTE", "kw" => kw! { "i" => i } },
+        );
+    }
+    let mut dropped = false;
+    for i in 0..N {
+        let note = srv.wait(WAIT, "a note", |s| is(s, "probe", "EV_NOTE"));
+        assert_eq!(note.kw.get::<i64>("i"), Ok(i), "each note once, in order");
+        if i == 300 {
+            // Cut the connection under the flood, from the server's side.
+            srv.handle
+                .call(|gaplic| {
+                    let router = gaplic.find_unique_gobj("router").unwrap();
+                    let listeners: Vec<GobjId> = gaplic.children_of(router).collect();
+                    for listener in listeners {
+                        let socks: Vec<GobjId> = gaplic.children_of(listener).collect();
+                        for sock in socks {
+                            gaplic.post(sock, "EV_DROP", Kw::new()).unwrap();
+                        }
+                    }
+                })
+                .unwrap();
+            dropped = true;
+        }
+    }
+    assert!(dropped);
+    let closed = cli.wait(WAIT, "the route closed", |s| is(s, "probe", "EV_ROUTE_CLOSED"));
+    assert_eq!(text(&closed.kw, "gaplic"), "srv-again");
+    cli.wait(WAIT, "the route opened again", |s| is(s, "probe", "EV_ROUTE_OPENED"));
+    // Nothing more: no duplicate after the last one.
+    srv.post("probe", "EV_NOTE", kw! { "i" => -1 });
+    let last = srv.wait(WAIT, "the marker", |s| is(s, "probe", "EV_NOTE"));
+    assert_eq!(last.kw.get::<i64>("i"), Ok(-1));
+    cli.stop();
+    srv.stop();
+}
