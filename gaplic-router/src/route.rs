@@ -278,6 +278,20 @@ impl Route {
         }
     }
 
+    /// Takes the events in flight up to `serial` included: a gaplic
+    /// peer's ack covers every event before it.
+    pub fn release_through(&mut self, serial: u64) -> Vec<Pending> {
+        let mut released = Vec::new();
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|p| p.event.serial.is_some_and(|s| s <= serial))
+        {
+            released.extend(self.in_flight.pop_front());
+        }
+        released
+    }
+
     /// Empties the route: everything queued or in flight.
     pub fn drain(&mut self) -> Vec<Pending> {
         let mut all: Vec<Pending> = self.in_flight.drain(..).collect();

@@ -145,6 +145,11 @@ gobj! {
         imports: BTreeMap<u64, Import>,
         names: HashMap<GobjId, Arc<str>>,
         dirty: Vec<GobjId>,
+        /// An `EV_FLUSH` is on its way.
+        flush_posted: bool,
+        /// Per link, the last event delivered and not yet acknowledged
+        /// (gaplic peers: one ack covers it and those before it).
+        pending_acks: HashMap<GobjId, (u64, String)>,
         tick: Option<TimerId>,
     }
     events {
@@ -170,6 +175,9 @@ gobj! {
         EV_LINK_TIMEOUT: input bottom { link: GobjId },
         /// Time to ping idle links and expire lingering routes.
         EV_TICK: input bottom,
+        /// Send what the links have to send (posted by the router to
+        /// itself, so what one turn produces goes out in one write).
+        EV_FLUSH: input bottom,
         /// A route opened: `gaplic`, `roles`, `kind` (`static`, `dynamic`),
         /// `mode` (`ginsfsm`, `gaplic`).
         EV_ROUTE_OPENED: output top,
@@ -190,6 +198,7 @@ gobj! {
             EV_SUBSCRIPTION => subscription,
             EV_LINK_TIMEOUT => link_timeout,
             EV_TICK => tick,
+            EV_FLUSH => flush_now,
         }
     }
     hooks { start_up, go_out }
@@ -204,6 +213,9 @@ struct LinkState {
     /// The gobj `EV_SEND_DATA` and `EV_DROP` go to.
     sock: GobjId,
     timer: Option<TimerId>,
+    /// When it last brought bytes: a link silent for three ping intervals
+    /// (no pong either) is closed.
+    last_rx: Instant,
 }
 
 /// A subscription of a remote gobj to an output event of a local one.
@@ -471,6 +483,7 @@ impl GRouter {
         let timer = seconds(self.handshake_timeout)
             .map(|t| cx.set_timer(t, GRouterEvent::EV_LINK_TIMEOUT, kw! { "link" => source }))
             .transpose()?;
+        let now = cx.gaplic()?.now();
         self.links.insert(
             source,
             LinkState {
@@ -478,10 +491,11 @@ impl GRouter {
                 route,
                 sock: source,
                 timer,
+                last_rx: now,
             },
         );
         self.dirty.push(source);
-        self.flush(cx);
+        self.schedule_flush(cx);
         Ok(Value::Null)
     }
 
@@ -490,9 +504,11 @@ impl GRouter {
             return Ok(Value::Null);
         };
         let data = ev.kw().value("data").and_then(Value::as_bytes).unwrap_or_default();
+        let now = cx.gaplic()?.now();
         let Some(link) = self.links.get_mut(&source) else {
             return Ok(Value::Null);
         };
+        link.last_rx = now;
         let events = link.ws.feed(data);
         self.dirty.push(source);
         for event in events {
@@ -508,7 +524,7 @@ impl GRouter {
                 break;
             }
         }
-        self.flush(cx);
+        self.schedule_flush(cx);
         Ok(Value::Null)
     }
 
@@ -521,7 +537,7 @@ impl GRouter {
                 .unwrap_or_else(|| "disconnected".to_owned());
             self.close_link(cx, source, &reason, false);
         }
-        self.flush(cx);
+        self.schedule_flush(cx);
         Ok(Value::Null)
     }
 
@@ -550,6 +566,29 @@ impl GRouter {
     }
 
     fn tick(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        let now = cx.gaplic()?.now();
+        if let Some(interval) = seconds(self.ping_interval) {
+            // A peer that answers no ping (it does not read, or is gone
+            // without a word) is let go.
+            let silence = interval * 3;
+            let silent: Vec<GobjId> = self
+                .links
+                .iter()
+                .filter(|(_, l)| now.saturating_duration_since(l.last_rx) > silence)
+                .map(|(id, _)| *id)
+                .collect();
+            for link in silent {
+                let reason = format!(
+                    "silent for {:.3} s: no answer to pings",
+                    silence.as_secs_f64()
+                );
+                if let Some(state) = self.links.get_mut(&link) {
+                    state.ws.close(&reason);
+                    self.dirty.push(link);
+                }
+                self.close_link(cx, link, &reason, true);
+            }
+        }
         if self.ping_interval > 0.0 {
             for (id, link) in &mut self.links {
                 if link.ws.is_open() {
@@ -558,7 +597,6 @@ impl GRouter {
                 }
             }
         }
-        let now = cx.gaplic()?.now();
         let linger = seconds(self.route_linger).unwrap_or(Duration::ZERO);
         let expired: Vec<u64> = self
             .routes_by_id
@@ -572,13 +610,40 @@ impl GRouter {
         for id in expired {
             self.delete_route(cx, id, "the peer did not come back");
         }
-        self.flush(cx);
+        self.schedule_flush(cx);
         self.arm_tick(cx)?;
         Ok(Value::Null)
     }
 
-    /// Sends what each link touched has to send, each in one write.
+    /// Has the links' output sent at the end of the turn, in one write
+    /// per link.
+    fn schedule_flush(&mut self, cx: &mut Cx<Self>) {
+        if self.flush_posted || (self.dirty.is_empty() && self.pending_acks.is_empty()) {
+            return;
+        }
+        let Some(me) = self.me else {
+            return;
+        };
+        match cx.post(me, GRouterEvent::EV_FLUSH, Kw::new()) {
+            Ok(()) => self.flush_posted = true,
+            // Stopping: send now.
+            Err(_) => self.flush(cx),
+        }
+    }
+
+    fn flush_now(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
+        self.flush_posted = false;
+        self.flush(cx);
+        Ok(Value::Null)
+    }
+
+    /// Sends the acks that wait, then what each link touched has to send,
+    /// each in one write.
     fn flush(&mut self, cx: &mut Cx<Self>) {
+        let links: Vec<GobjId> = self.pending_acks.keys().copied().collect();
+        for link in links {
+            self.emit_pending_ack(cx, link);
+        }
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
@@ -605,6 +670,7 @@ impl GRouter {
     /// sent).
     fn close_link(&mut self, cx: &mut Cx<Self>, link: GobjId, reason: &str, drop: bool) {
         self.flush(cx);
+        self.pending_acks.remove(&link);
         let Some(state) = self.links.remove(&link) else {
             return;
         };
@@ -946,6 +1012,18 @@ impl GRouter {
         let Some(route) = self.routes_by_id.get_mut(&id) else {
             return;
         };
+        if refused.is_none()
+            && reference.is_none()
+            && matches!(route.mode, Mode::Gaplic { .. })
+            && let Some(serial) = serial
+        {
+            let released = route.release_through(serial);
+            if released.is_empty() {
+                tracing::warn!(target: "gaplic::router", peer = %route.name, serial, "ack of no event in flight");
+            }
+            self.pump(cx, id);
+            return;
+        }
         let Some((pending, matched)) = route.release(serial) else {
             tracing::warn!(target: "gaplic::router", peer = %route.name, ?serial, "ack or nack of no event in flight");
             return;
@@ -1040,7 +1118,9 @@ impl GRouter {
             // GinsFSM: ack before delivery.
             self.ack_event(cx, link, &event, None);
         }
-        let mut kw = event.kw.clone();
+        let subscribe_response = event.kw.get::<bool>("__subscribe_response__").unwrap_or(false);
+        let mut event = event;
+        let mut kw = std::mem::take(&mut event.kw);
         kw.insert(
             INTRA_EVENT_KEY,
             kw! {
@@ -1064,7 +1144,7 @@ impl GRouter {
         } else if let Err(error) = &result {
             tracing::warn!(target: "gaplic::router", event = %event.event_name, gobj = %event.destination_gobj, %error, "delivery failed after the ack");
         }
-        if event.kw.get::<bool>("__subscribe_response__").unwrap_or(false)
+        if subscribe_response
             && let Some(id) = route_id
         {
             let value = match result {
@@ -1092,7 +1172,38 @@ impl GRouter {
         }
     }
 
+    /// Whether the link carries a route to a gaplic peer.
+    fn gaplic_link(&self, link: GobjId) -> bool {
+        self.links
+            .get(&link)
+            .and_then(|l| l.route)
+            .and_then(|id| self.routes_by_id.get(&id))
+            .is_some_and(|r| matches!(r.mode, Mode::Gaplic { .. }))
+    }
+
+    /// Sends the ack that waits on `link`, if any.
+    fn emit_pending_ack(&mut self, cx: &mut Cx<Self>, link: GobjId) {
+        if let Some((serial, event_name)) = self.pending_acks.remove(&link) {
+            let ack = EventAck {
+                serial: Some(serial),
+                event_name,
+                reference: None,
+            };
+            self.transmit(cx, link, &Message::EventAck(ack));
+        }
+    }
+
+    /// Acknowledges `event`. To a gaplic peer, a plain ack waits for the
+    /// end of the turn and covers every event before it on the link.
     fn ack_event(&mut self, cx: &mut Cx<Self>, link: GobjId, event: &IntraEvent, reference: Option<String>) {
+        if reference.is_none()
+            && let Some(serial) = event.serial
+            && self.gaplic_link(link)
+        {
+            self.pending_acks.insert(link, (serial, event.event_name.clone()));
+            return;
+        }
+        self.emit_pending_ack(cx, link);
         let ack = EventAck {
             serial: event.serial,
             event_name: event.event_name.clone(),
@@ -1102,6 +1213,7 @@ impl GRouter {
     }
 
     fn nack(&mut self, cx: &mut Cx<Self>, link: GobjId, event: &IntraEvent, reason: String) {
+        self.emit_pending_ack(cx, link);
         tracing::warn!(target: "gaplic::router", gaplic = %self.name, event = %event.event_name, %reason, "event refused");
         let nack = EventNack {
             serial: event.serial,
@@ -1279,7 +1391,7 @@ impl GRouter {
         let sender = self.sender(cx, ev)?;
         let kw = ev.get::<Option<Kw>>("kw")?.unwrap_or_default();
         self.send_out(cx, &target, sender, kw, None)?;
-        self.flush(cx);
+        self.schedule_flush(cx);
         Ok(Value::Null)
     }
 
@@ -1299,7 +1411,7 @@ impl GRouter {
                 target.describe()
             )));
         }
-        wire::kw_to_json(&kw).map_err(GobjError::failed)?;
+        wire::check_kw(&kw).map_err(GobjError::failed)?;
         let Some(id) = self.search(target.gaplic.as_deref(), target.role.as_deref()) else {
             return Err(GobjError::failed(format!(
                 "no route to {}",
@@ -1366,7 +1478,7 @@ impl GRouter {
             self.imports.remove(&key);
             return Err(GobjError::failed(format!("subscription not sent: {reason}")));
         }
-        self.flush(cx);
+        self.schedule_flush(cx);
         Ok(Value::Null)
     }
 
@@ -1395,7 +1507,7 @@ impl GRouter {
         let event = self.subscribe_message(&import, false);
         self.enqueue(cx, import.route, event, Some(sender), None)
             .map_err(|reason| GobjError::failed(format!("unsubscription not sent: {reason}")))?;
-        self.flush(cx);
+        self.schedule_flush(cx);
         Ok(Value::Null)
     }
 
@@ -1516,7 +1628,7 @@ impl GRouter {
         for (reference, export) in targets {
             let mut kw = ev.kw().clone();
             kw.insert("__subscription_reference__", reference.clone());
-            if let Err(error) = wire::kw_to_json(&kw) {
+            if let Err(error) = wire::check_kw(&kw) {
                 tracing::warn!(target: "gaplic::router", %error, event = %name, "broadcast not sent to a remote subscriber");
                 continue;
             }
@@ -1538,7 +1650,7 @@ impl GRouter {
                 }
             }
         }
-        self.flush(cx);
+        self.schedule_flush(cx);
         Ok(Value::Null)
     }
 }

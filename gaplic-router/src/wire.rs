@@ -417,31 +417,118 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Message, WireError> {
 /// # Ok::<(), gaplic_router::wire::WireError>(())
 /// ```
 pub fn encode(message: &Message) -> Result<Vec<u8>, WireError> {
+    // Written straight from borrowed fields, `message_type` first: no
+    // intermediate map.
     #[derive(Serialize)]
-    struct Typed<'a, T: Serialize> {
+    struct Card<'a> {
         message_type: &'static str,
-        #[serde(flatten)]
-        fields: &'a T,
+        my_gaplic_name: &'a Option<String>,
+        my_roles: &'a [String],
     }
-    fn write<T: Serialize>(message_type: &'static str, fields: &T) -> Vec<u8> {
-        // Only `kw` can fail, and it is checked before: the rest is strings
-        // and numbers.
-        serde_json::to_vec(&Typed {
-            message_type,
-            fields,
-        })
-        .unwrap_or_default()
+    #[derive(Serialize)]
+    struct Event<'a> {
+        message_type: &'static str,
+        serial: Option<u64>,
+        event_name: &'a str,
+        destination_gaplic: &'a Option<String>,
+        destination_role: &'a Option<String>,
+        destination_gobj: &'a str,
+        origin_gaplic: &'a Option<String>,
+        origin_role: &'a Roles,
+        origin_gobj: &'a Option<String>,
+        kw: KwJson<'a>,
+    }
+    #[derive(Serialize)]
+    struct Ack<'a> {
+        message_type: &'static str,
+        serial: Option<u64>,
+        event_name: &'a str,
+        reference: &'a Option<String>,
+    }
+    #[derive(Serialize)]
+    struct Nack<'a> {
+        message_type: &'static str,
+        serial: Option<u64>,
+        event_name: &'a str,
+        error_message: &'a str,
     }
     let message_type = message.message_type();
-    Ok(match message {
-        Message::IdentityCard(card) | Message::IdentityCardAck(card) => write(message_type, card),
+    let written = match message {
+        Message::IdentityCard(card) | Message::IdentityCardAck(card) => serde_json::to_vec(&Card {
+            message_type,
+            my_gaplic_name: &card.my_gaplic_name,
+            my_roles: &card.my_roles,
+        }),
         Message::Event(event) => {
-            check_kw(&event.kw, "")?;
-            write(message_type, event)
+            check_kw(&event.kw)?;
+            serde_json::to_vec(&Event {
+                message_type,
+                serial: event.serial,
+                event_name: &event.event_name,
+                destination_gaplic: &event.destination_gaplic,
+                destination_role: &event.destination_role,
+                destination_gobj: &event.destination_gobj,
+                origin_gaplic: &event.origin_gaplic,
+                origin_role: &event.origin_role,
+                origin_gobj: &event.origin_gobj,
+                kw: KwJson(&event.kw),
+            })
         }
-        Message::EventAck(ack) => write(message_type, ack),
-        Message::EventNack(nack) => write(message_type, nack),
-    })
+        Message::EventAck(ack) => serde_json::to_vec(&Ack {
+            message_type,
+            serial: ack.serial,
+            event_name: &ack.event_name,
+            reference: &ack.reference,
+        }),
+        Message::EventNack(nack) => serde_json::to_vec(&Nack {
+            message_type,
+            serial: nack.serial,
+            event_name: &nack.event_name,
+            error_message: &nack.error_message,
+        }),
+    };
+    // Strings, numbers and a checked `kw`: nothing here can fail.
+    Ok(written.unwrap_or_default())
+}
+
+/// A `Kw` written as a JSON object, without copying it into one.
+struct KwJson<'a>(&'a Kw);
+
+impl Serialize for KwJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0.iter() {
+            map.serialize_entry(key, &ValueJson(value))?;
+        }
+        map.end()
+    }
+}
+
+/// A `Value` written as JSON, without copying it; what JSON cannot carry
+/// (refused by [`check_value`] first) is written `null`.
+struct ValueJson<'a>(&'a Value);
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self.0 {
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(i) => serializer.serialize_i64(*i),
+            Value::Uint(u) => serializer.serialize_u64(*u),
+            Value::Float(x) if x.is_finite() => serializer.serialize_f64(*x),
+            Value::Str(s) => serializer.serialize_str(s),
+            Value::List(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&ValueJson(item))?;
+                }
+                seq.end()
+            }
+            Value::Map(kw) => KwJson(kw).serialize(serializer),
+            _ => serializer.serialize_unit(),
+        }
+    }
 }
 
 /// `kw` as a JSON object.
@@ -451,7 +538,7 @@ pub fn encode(message: &Message) -> Result<Vec<u8>, WireError> {
 /// [`WireError::Unencodable`] for bytes, gobj ids and floats that are not
 /// finite, naming the key.
 pub fn kw_to_json(kw: &Kw) -> Result<Map<String, Json>, WireError> {
-    check_kw(kw, "")?;
+    check_kw(kw)?;
     Ok(kw
         .iter()
         .map(|(key, value)| (key.to_owned(), value_to_json(value)))
@@ -498,7 +585,16 @@ fn value_to_json(value: &Value) -> Json {
 }
 
 /// Checks that every value of `kw` can be written as JSON.
-fn check_kw(kw: &Kw, path: &str) -> Result<(), WireError> {
+///
+/// # Errors
+///
+/// [`WireError::Unencodable`] for bytes, gobj ids and floats that are not
+/// finite, naming the key.
+pub fn check_kw(kw: &Kw) -> Result<(), WireError> {
+    check_kw_at(kw, "")
+}
+
+fn check_kw_at(kw: &Kw, path: &str) -> Result<(), WireError> {
     for (key, value) in kw.iter() {
         let path = if path.is_empty() {
             key.to_owned()
@@ -532,18 +628,13 @@ pub fn check_value(value: &Value, path: &str) -> Result<(), WireError> {
             }
             Ok(())
         }
-        Value::Map(kw) => check_kw(kw, path),
+        Value::Map(kw) => check_kw_at(kw, path),
         _ => Ok(()),
     }
 }
 
 fn serialize_kw<S: serde::Serializer>(kw: &Kw, serializer: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = serializer.serialize_map(Some(kw.len()))?;
-    for (key, value) in kw.iter() {
-        map.serialize_entry(key, &value_to_json(value))?;
-    }
-    map.end()
+    KwJson(kw).serialize(serializer)
 }
 
 fn number_to_value(n: &Number) -> Value {

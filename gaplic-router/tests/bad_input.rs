@@ -203,6 +203,11 @@ fn a_peer_that_never_reads_is_cut_off_and_the_router_goes_on() {
     }
     let closed = srv.wait(WAIT, "the route closed", |s| is(s, "probe", "EV_ROUTE_CLOSED"));
     assert_eq!(support::text(&closed.kw, "gaplic"), "deaf");
+    let reason = support::text(&closed.kw, "reason");
+    assert!(
+        reason.contains("no answer to pings") || reason.contains("output buffer full"),
+        "{reason}"
+    );
     // Another client is served as before.
     let mut ws = connect(&srv);
     card(&mut ws, "fine");

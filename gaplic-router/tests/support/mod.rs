@@ -144,8 +144,17 @@ pub struct Peer {
     pub seen: Receiver<Seen>,
 }
 
+/// Traces to standard error as `RUST_LOG` says (nothing by default).
+pub fn trace() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
 impl Peer {
     pub fn start(name: &str, roles: &[&str], router_kw: Kw, probes: &[&str]) -> Peer {
+        trace();
         let (tx, seen) = channel();
         let (addr_tx, addr_rx) = channel();
         let probes: Vec<String> = probes.iter().map(|p| p.to_string()).collect();
