@@ -49,7 +49,12 @@ pub fn decode_all(data: &[u8]) {
 }
 
 fn round_trip(bytes: &[u8]) {
-    let Ok(message) = wire::decode(bytes, FUZZ_LIMIT) else {
+    let decoded = wire::decode(bytes, FUZZ_LIMIT);
+    if bytes.len() <= FUZZ_LIMIT {
+        // The fast path and the long way agree.
+        assert_eq!(decoded, wire::decode_reference(bytes), "the two decoders disagree");
+    }
+    let Ok(message) = decoded else {
         return;
     };
     let encoded = match wire::encode(&message) {

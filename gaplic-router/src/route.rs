@@ -195,6 +195,10 @@ pub struct Route {
     /// Since when a closed dynamic route of a gaplic peer waits for it to
     /// come back.
     pub parked_since: Option<Instant>,
+    /// The last serial delivered from a gaplic peer (of its current
+    /// incarnation): what it sends again after a reconnect up to there is
+    /// acked, not delivered again.
+    pub delivered: u64,
 }
 
 impl Route {
@@ -212,6 +216,7 @@ impl Route {
             queue: VecDeque::new(),
             in_flight: VecDeque::new(),
             parked_since: None,
+            delivered: 0,
         }
     }
 

@@ -20,8 +20,9 @@ use crate::ws::{Link, LinkEvent};
 pub const ROUTER: &str = "router";
 
 /// The payload key under which a delivered event carries where it came
-/// from: a map with `origin_gaplic`, `origin_role`, `origin_gobj`,
-/// `serial` and `event_name` (GinsFSM passes the same, as an object).
+/// from: a map with `origin_gaplic`, `origin_role`, `origin_gobj` and
+/// `serial` (GinsFSM passes the whole message, as an object, under the
+/// same key).
 pub const INTRA_EVENT_KEY: &str = "__intra_event__";
 
 /// The event a local sender is posted when an event it sent through the
@@ -138,8 +139,6 @@ gobj! {
         next_route: u64,
         routes_by_id: BTreeMap<u64, Route>,
         links: HashMap<GobjId, LinkState>,
-        /// Last serial delivered per (peer, incarnation), for gaplic peers.
-        delivered: HashMap<(String, String), u64>,
         exports: HashMap<String, Export>,
         next_import: u64,
         imports: BTreeMap<u64, Import>,
@@ -887,6 +886,9 @@ impl GRouter {
         route.name = name.clone();
         route.roles = roles.clone();
         route.their_roles = card.my_roles.clone();
+        if route.mode != mode {
+            route.delivered = 0;
+        }
         route.mode = mode.clone();
         route.link = Some(link);
         route.opened = true;
@@ -931,6 +933,7 @@ impl GRouter {
         if route.mode != mode {
             // Another peer behind the same address: start the serials anew.
             route.mode = mode;
+            route.delivered = 0;
         }
         route.their_roles = card.my_roles;
         route.link = Some(link);
@@ -1096,44 +1099,53 @@ impl GRouter {
         dst: GobjId,
         event: IntraEvent,
     ) {
-        let mode = route_id
+        // With a gaplic peer, the last serial delivered from it: what it
+        // sends again after a reconnect is not delivered twice.
+        let delivered = route_id
             .and_then(|id| self.routes_by_id.get(&id))
-            .map_or(Mode::GinsFsm, |r| r.mode.clone());
-        let peer = route_id
-            .and_then(|id| self.routes_by_id.get(&id))
-            .map(|r| r.name.clone())
-            .unwrap_or_default();
-        let dedup_key = match &mode {
-            Mode::Gaplic { incarnation } => Some((peer, incarnation.clone())),
-            Mode::GinsFsm => None,
-        };
-        if let (Some(key), Some(serial)) = (&dedup_key, event.serial)
-            && self.delivered.get(key).is_some_and(|last| serial <= *last)
+            .and_then(|r| match r.mode {
+                Mode::Gaplic { .. } => Some(r.delivered),
+                Mode::GinsFsm => None,
+            });
+        if let (Some(last), Some(serial)) = (delivered, event.serial)
+            && serial <= last
         {
             // Sent again after a reconnect, delivered already.
             self.ack_event(cx, link, &event, None);
             return;
         }
-        if dedup_key.is_none() {
+        if delivered.is_none() {
             // GinsFSM: ack before delivery.
             self.ack_event(cx, link, &event, None);
         }
         let subscribe_response = event.kw.get::<bool>("__subscribe_response__").unwrap_or(false);
         let mut event = event;
         let mut kw = std::mem::take(&mut event.kw);
+        // The origin moves into the payload; an action return needs it
+        // again.
+        let (origin_gaplic, origin_gobj) = if subscribe_response {
+            (event.origin_gaplic.clone(), event.origin_gobj.clone())
+        } else {
+            (event.origin_gaplic.take(), event.origin_gobj.take())
+        };
+        let origin_role = match std::mem::take(&mut event.origin_role) {
+            Roles::One(role) => Some(role),
+            roles => roles.first().map(str::to_owned),
+        };
         kw.insert(
             INTRA_EVENT_KEY,
             kw! {
-                "origin_gaplic" => event.origin_gaplic.clone(),
-                "origin_role" => event.origin_role.first().map(str::to_owned),
-                "origin_gobj" => event.origin_gobj.clone(),
+                "origin_gaplic" => origin_gaplic,
+                "origin_role" => origin_role,
+                "origin_gobj" => origin_gobj,
                 "serial" => event.serial,
-                "event_name" => event.event_name.clone(),
             },
         );
         let result = cx.send(dst, EventKey::from(event.event_name.clone()), kw);
-        if let (Some(key), Some(serial)) = (dedup_key, event.serial) {
-            self.delivered.insert(key, serial);
+        if let (Some(_), Some(serial)) = (delivered, event.serial) {
+            if let Some(route) = route_id.and_then(|id| self.routes_by_id.get_mut(&id)) {
+                route.delivered = route.delivered.max(serial);
+            }
             match &result {
                 Ok(_) => self.ack_event(cx, link, &event, None),
                 Err(error) => {

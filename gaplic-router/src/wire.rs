@@ -327,6 +327,18 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Message, WireError> {
             limit,
         });
     }
+    // The common case straight into typed fields; anything it does not
+    // take goes the long way, which finds and names the fault.
+    match fast::decode(bytes) {
+        Some(message) => Ok(message),
+        None => decode_reference(bytes),
+    }
+}
+
+/// [`decode`] through a JSON tree, without the size check: slower, and
+/// the one that names faults. [`decode`]'s fast path must agree with it
+/// (the fuzz target checks that).
+pub(crate) fn decode_reference(bytes: &[u8]) -> Result<Message, WireError> {
     let json: Json = serde_json::from_slice(bytes).map_err(|error| WireError::NotJson {
         reason: error.to_string(),
     })?;
@@ -527,6 +539,268 @@ impl Serialize for ValueJson<'_> {
             }
             Value::Map(kw) => KwJson(kw).serialize(serializer),
             _ => serializer.serialize_unit(),
+        }
+    }
+}
+
+/// The fast path of [`decode`]: serde's derived readers, straight into
+/// the message's fields, no JSON tree. It takes only what
+/// [`decode_reference`] takes, and gives the same message; anything else
+/// (a fault, a duplicate key, a field of another message type) is left to
+/// [`decode_reference`].
+mod fast {
+    use std::fmt;
+
+    use gaplic::{Kw, Value};
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    use super::{
+        EVENT, EVENT_ACK, EVENT_NACK, EventAck, EventNack, IDENTITY_CARD, IDENTITY_CARD_ACK,
+        IdentityCard, IntraEvent, Message, Roles,
+    };
+
+    pub(super) fn decode(bytes: &[u8]) -> Option<Message> {
+        #[derive(Deserialize)]
+        struct Kind<'a> {
+            #[serde(borrow)]
+            message_type: std::borrow::Cow<'a, str>,
+        }
+        // Events are most of the traffic: tried first, in one pass.
+        if let Ok(event) = serde_json::from_slice::<EventIn<'_>>(bytes)
+            && event.message_type == EVENT
+        {
+            return Some(event.into_message());
+        }
+        let kind: Kind<'_> = serde_json::from_slice(bytes).ok()?;
+        match &*kind.message_type {
+            EVENT => serde_json::from_slice::<EventIn<'_>>(bytes).ok().map(EventIn::into_message),
+            EVENT_ACK => serde_json::from_slice::<AckIn>(bytes).ok().map(|a| {
+                Message::EventAck(EventAck {
+                    serial: a.serial,
+                    event_name: a.event_name,
+                    reference: a.reference,
+                })
+            }),
+            EVENT_NACK => serde_json::from_slice::<NackIn>(bytes).ok().map(|n| {
+                Message::EventNack(EventNack {
+                    serial: n.serial,
+                    event_name: n.event_name,
+                    error_message: n.error_message.unwrap_or_default(),
+                })
+            }),
+            IDENTITY_CARD | IDENTITY_CARD_ACK => {
+                let card = serde_json::from_slice::<CardIn>(bytes).ok()?;
+                let card = IdentityCard {
+                    my_gaplic_name: card.my_gaplic_name,
+                    my_roles: card.my_roles.0,
+                };
+                Some(if kind.message_type == IDENTITY_CARD {
+                    Message::IdentityCard(card)
+                } else {
+                    Message::IdentityCardAck(card)
+                })
+            }
+            _ => None,
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct EventIn<'a> {
+        #[serde(borrow)]
+        message_type: std::borrow::Cow<'a, str>,
+        #[serde(default)]
+        serial: Option<u64>,
+        event_name: String,
+        #[serde(default)]
+        destination_gaplic: Option<String>,
+        #[serde(default)]
+        destination_role: Option<String>,
+        destination_gobj: String,
+        #[serde(default)]
+        origin_gaplic: Option<String>,
+        #[serde(default)]
+        origin_role: RolesIn,
+        #[serde(default)]
+        origin_gobj: Option<String>,
+        #[serde(default)]
+        kw: Option<KwIn>,
+    }
+
+    impl EventIn<'_> {
+        fn into_message(self) -> Message {
+            Message::Event(IntraEvent {
+                serial: self.serial,
+                event_name: self.event_name,
+                destination_gaplic: self.destination_gaplic,
+                destination_role: self.destination_role,
+                destination_gobj: self.destination_gobj,
+                origin_gaplic: self.origin_gaplic,
+                origin_role: self.origin_role.0,
+                origin_gobj: self.origin_gobj,
+                kw: self.kw.map(|kw| kw.0).unwrap_or_default(),
+            })
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct AckIn {
+        #[allow(dead_code)]
+        message_type: IgnoredAny,
+        #[serde(default)]
+        serial: Option<u64>,
+        event_name: String,
+        #[serde(default)]
+        reference: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NackIn {
+        #[allow(dead_code)]
+        message_type: IgnoredAny,
+        #[serde(default)]
+        serial: Option<u64>,
+        event_name: String,
+        #[serde(default)]
+        error_message: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CardIn {
+        #[allow(dead_code)]
+        message_type: IgnoredAny,
+        #[serde(default)]
+        my_gaplic_name: Option<String>,
+        my_roles: RoleList,
+    }
+
+    /// `origin_role`: a string, a list of strings and nulls, or null.
+    #[derive(Default)]
+    struct RolesIn(Roles);
+
+    impl<'de> Deserialize<'de> for RolesIn {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = RolesIn;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string, a list or null")
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<RolesIn, E> {
+                    Ok(RolesIn(Roles::None))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<RolesIn, E> {
+                    Ok(RolesIn(Roles::One(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<RolesIn, E> {
+                    Ok(RolesIn(Roles::One(v)))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RolesIn, A::Error> {
+                    Ok(RolesIn(Roles::Many(read_roles(seq)?)))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// `my_roles`: a list of strings and nulls (dropped), or one string.
+    struct RoleList(Vec<String>);
+
+    impl<'de> Deserialize<'de> for RoleList {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = RoleList;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a list of strings")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<RoleList, E> {
+                    Ok(RoleList(vec![v.to_owned()]))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RoleList, A::Error> {
+                    Ok(RoleList(read_roles(seq)?))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    fn read_roles<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<String>, A::Error> {
+        let mut roles = Vec::new();
+        while let Some(role) = seq.next_element::<Option<String>>()? {
+            roles.extend(role);
+        }
+        Ok(roles)
+    }
+
+    /// A `kw` object, read straight into a `Kw`.
+    struct KwIn(Kw);
+
+    impl<'de> Deserialize<'de> for KwIn {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            match ValueIn::deserialize(d)?.0 {
+                Value::Map(kw) => Ok(KwIn(kw)),
+                _ => Err(de::Error::custom("kw is not an object")),
+            }
+        }
+    }
+
+    /// Any JSON value, read straight into a `Value`, integers exact.
+    struct ValueIn(Value);
+
+    impl<'de> Deserialize<'de> for ValueIn {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = ValueIn;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON value")
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<ValueIn, E> {
+                    Ok(ValueIn(Value::Null))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<ValueIn, E> {
+                    Ok(ValueIn(Value::Bool(v)))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<ValueIn, E> {
+                    Ok(ValueIn(Value::Int(v)))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<ValueIn, E> {
+                    Ok(ValueIn(Value::from(v)))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<ValueIn, E> {
+                    Ok(ValueIn(Value::Float(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<ValueIn, E> {
+                    Ok(ValueIn(Value::Str(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<ValueIn, E> {
+                    Ok(ValueIn(Value::Str(v)))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ValueIn, A::Error> {
+                    let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                    while let Some(ValueIn(item)) = seq.next_element()? {
+                        items.push(item);
+                    }
+                    Ok(ValueIn(Value::List(items)))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueIn, A::Error> {
+                    let mut kw = Kw::new();
+                    while let Some((key, ValueIn(value))) = map.next_entry::<String, ValueIn>()? {
+                        // A repeated key: the long way keeps the last
+                        // value where the first was; leave it to that.
+                        if kw.insert(key, value).is_some() {
+                            return Err(de::Error::custom("repeated key"));
+                        }
+                    }
+                    Ok(ValueIn(Value::Map(kw)))
+                }
+            }
+            d.deserialize_any(V)
         }
     }
 }
@@ -889,6 +1163,29 @@ mod tests {
                 limit: 10
             }
         );
+    }
+
+    #[test]
+    fn the_fast_path_and_the_long_way_agree() {
+        let samples: &[&[u8]] = &[
+            br#"{"message_type": "__event__", "serial": 2, "event_name": "E", "destination_gaplic": "T", "destination_role": "", "destination_gobj": "g", "origin_gaplic": "A", "origin_role": ["x", null], "origin_gobj": null, "kw": {"a": [1, -2, 3.5, 18446744073709551615, {"b": null}], "s": "\u00e9"}}"#,
+            br#"{"message_type": "__event__", "event_name": "E", "destination_gobj": "g"}"#,
+            br#"{"message_type": "__event_ack__", "serial": null, "event_name": "E", "reference": "r"}"#,
+            br#"{"message_type": "__event_nack__", "serial": 1, "event_name": "E", "error_message": null}"#,
+            br#"{"message_type": "__identity_card__", "my_gaplic_name": "n", "my_roles": "solo"}"#,
+            br#"{"message_type": "__identity_card_ack__", "my_roles": [null, "*r"]}"#,
+            br#"{"message_type": "__event_nack__", "serial": 1, "event_name": "E", "error_message": 5}"#,
+            br#"{"message_type": "__event__", "event_name": "E", "destination_gobj": "g", "kw": {"a": 1, "a": 2}}"#,
+        ];
+        for sample in samples {
+            let fast = fast::decode(sample);
+            let reference = decode_reference(sample).unwrap();
+            if let Some(fast) = fast {
+                assert_eq!(fast, reference, "{}", String::from_utf8_lossy(sample));
+            }
+            assert_eq!(decode(sample, LIMIT).unwrap(), reference);
+        }
+        assert!(fast::decode(samples[0]).is_some(), "the common case takes the fast path");
     }
 
     #[test]

@@ -106,8 +106,15 @@ impl std::fmt::Debug for Link {
     }
 }
 
+/// Bytes tungstenite reads from the duplex at a time. It zeroes its free
+/// input capacity before each read, so a small chunk costs less than its
+/// 128 KiB default for the small messages a router carries; a larger
+/// message grows the buffer as it needs.
+const READ_CHUNK: usize = 8 << 10;
+
 fn config(limit: usize) -> WebSocketConfig {
     WebSocketConfig::default()
+        .read_buffer_size(READ_CHUNK)
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit))
 }
