@@ -127,6 +127,15 @@ gobj! {
         /// Offer gaplic's extensions to gaplic peers.
         #[attr(default = true)]
         extensions: bool,
+        /// A secret shared by the gaplics allowed to connect: when set,
+        /// each side of a link proves it knows it (a challenge on both
+        /// sides, carried in the identity cards as `=nonce/...` and
+        /// `=proof/...` tokens), and a peer that cannot is refused: its
+        /// events are nacked and its link closed. GinsFSM peers cannot
+        /// prove it. It keeps out peers configured without it; it is no
+        /// substitute for encryption.
+        #[attr(default = "")]
+        secret: String,
         /// Bytes a connection may hold unsent before it is closed (a peer
         /// that does not read).
         #[attr(default = 8 << 20, range = 1..=(1 << 30))]
@@ -215,6 +224,10 @@ struct LinkState {
     /// When it last brought bytes: a link silent for three ping intervals
     /// (no pong either) is closed.
     last_rx: Instant,
+    /// With a secret: this side's nonce and the peer's, once known.
+    nonces: (Option<String>, Option<String>),
+    /// Whether the peer proved the secret (always, without one).
+    verified: bool,
 }
 
 /// A subscription of a remote gobj to an output event of a local one.
@@ -293,6 +306,30 @@ fn random_word() -> String {
     );
     hasher.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     format!("{:016x}", hasher.finish())
+}
+
+/// A step of the shared-secret check on the server's side.
+enum Secret {
+    /// Answer the card with these tokens; the route is not open yet.
+    Challenge(Vec<String>),
+    /// The client proved it: open the route.
+    Proven,
+    /// Refuse the client, for this reason.
+    Refused(String),
+}
+
+/// The proof that `label`'s side knows `secret`, over both nonces (the
+/// client's first): SHA-1 of all of it, as the websocket handshake's
+/// accept key computes it.
+fn prove(secret: &str, label: &str, client_nonce: &str, server_nonce: &str) -> String {
+    let text = format!("{secret}\n{label}\n{client_nonce}\n{server_nonce}");
+    tungstenite::handshake::derive_accept_key(text.as_bytes())
+}
+
+/// Compares two proofs in a time that does not depend on where they
+/// differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Python's `repr` of a string, as GinsFSM's messages print names.
@@ -491,6 +528,8 @@ impl GRouter {
                 sock: source,
                 timer,
                 last_rx: now,
+                nonces: (None, None),
+                verified: self.secret.is_empty(),
             },
         );
         self.dirty.push(source);
@@ -789,6 +828,14 @@ impl GRouter {
             .filter(|r| !r.is_static() && r.opened)
             .flat_map(|r| r.roles.iter().map(|role| format!("^{role}")))
             .collect();
+        let mut back = back;
+        if !self.secret.is_empty() {
+            let nonce = random_word();
+            back.push(format!("=nonce/{nonce}"));
+            if let Some(state) = self.links.get_mut(&link) {
+                state.nonces.0 = Some(nonce);
+            }
+        }
         let card = self.card(back);
         tracing::debug!(target: "gaplic::router", route, "link open, card sent");
         self.transmit(cx, link, &Message::IdentityCard(card));
@@ -847,6 +894,32 @@ impl GRouter {
             tracing::warn!(target: "gaplic::router", "identity card on a route we dialed: ignored");
             return;
         }
+        let subcontracted: Vec<String> = self
+            .routes_by_id
+            .values()
+            .filter(|r| r.is_static())
+            .flat_map(|r| r.roles.iter().map(|role| format!("*{role}")))
+            .collect();
+        let mut send_ack = true;
+        if !self.secret.is_empty() {
+            match self.check_client(link, &card) {
+                Secret::Challenge(tokens) => {
+                    let mut extra = subcontracted;
+                    extra.extend(tokens);
+                    let ack = self.card(extra);
+                    self.transmit(cx, link, &Message::IdentityCardAck(ack));
+                    return;
+                }
+                Secret::Proven => send_ack = false,
+                Secret::Refused(reason) => {
+                    self.refuse_link(cx, link, &reason);
+                    return;
+                }
+            }
+        }
+        let Some(state) = self.links.get(&link) else {
+            return;
+        };
         let mode = self.peer_mode(&card);
         let name = card
             .my_gaplic_name
@@ -894,18 +967,37 @@ impl GRouter {
         route.opened = true;
         route.parked_since = None;
         route.requeue_in_flight();
-        let subcontracted: Vec<String> = self
-            .routes_by_id
-            .values()
-            .filter(|r| r.is_static())
-            .flat_map(|r| r.roles.iter().map(|role| format!("*{role}")))
-            .collect();
-        let ack = self.card(subcontracted);
-        self.transmit(cx, link, &Message::IdentityCardAck(ack));
+        if send_ack {
+            let ack = self.card(subcontracted);
+            self.transmit(cx, link, &Message::IdentityCardAck(ack));
+        }
         self.route_opened(cx, id, "dynamic");
     }
 
     fn identity_card_ack(&mut self, cx: &mut Cx<Self>, link: GobjId, card: IdentityCard) {
+        if !self.secret.is_empty() {
+            match self.check_server(link, &card) {
+                Ok(proof) => {
+                    let mut roles = self.roles.clone();
+                    roles.push(format!("={GAPLIC_TOKEN}/{}", self.incarnation));
+                    roles.push(format!("=proof/{proof}"));
+                    let card = IdentityCard {
+                        my_gaplic_name: Some(self.name.clone()),
+                        my_roles: roles,
+                    };
+                    self.transmit(cx, link, &Message::IdentityCard(card));
+                }
+                Err(reason) => {
+                    let route = self.links.get(&link).and_then(|l| l.route);
+                    self.refuse_link(cx, link, &reason);
+                    if let Some(route) = route.and_then(|id| self.routes_by_id.get_mut(&id)) {
+                        let pendings = route.drain();
+                        self.fail_all(cx, pendings, &reason);
+                    }
+                    return;
+                }
+            }
+        }
         let Some(id) = self.links.get_mut(&link).and_then(|state| {
             if let Some(timer) = state.timer.take() {
                 cx.cancel_timer(timer);
@@ -940,6 +1032,71 @@ impl GRouter {
         route.opened = true;
         route.requeue_in_flight();
         self.route_opened(cx, id, "static");
+    }
+
+    /// The tokens of `card` that start with `prefix` (`nonce/`, `proof/`).
+    fn token<'c>(card: &'c IdentityCard, prefix: &str) -> Option<&'c str> {
+        card.my_roles.iter().find_map(|r| match RoleEntry::parse(r) {
+            RoleEntry::Token(token) => token.strip_prefix(prefix),
+            _ => None,
+        })
+    }
+
+    /// The server's side of the secret: a first card gets a challenge (the
+    /// server's nonce and its proof); the client's second card must bring
+    /// its proof.
+    fn check_client(&mut self, link: GobjId, card: &IdentityCard) -> Secret {
+        let secret = self.secret.clone();
+        let Some(state) = self.links.get_mut(&link) else {
+            return Secret::Refused("the link is gone".to_owned());
+        };
+        if let Some(proof) = Self::token(card, "proof/") {
+            let (Some(theirs), Some(ours)) = (&state.nonces.1, &state.nonces.0) else {
+                return Secret::Refused("a proof of the shared secret before any challenge".into());
+            };
+            if same(proof, &prove(&secret, "client", theirs, ours)) {
+                state.verified = true;
+                return Secret::Proven;
+            }
+            return Secret::Refused(format!(
+                "gaplic {} failed the shared secret check",
+                py_repr(card.my_gaplic_name.as_deref())
+            ));
+        }
+        let theirs = Self::token(card, "nonce/").unwrap_or_default().to_owned();
+        let ours = random_word();
+        let proof = prove(&secret, "server", &theirs, &ours);
+        state.nonces = (Some(ours.clone()), Some(theirs));
+        // A peer without a nonce cannot answer: its events are nacked
+        // until its link times out.
+        Secret::Challenge(vec![format!("=nonce/{ours}"), format!("=proof/{proof}")])
+    }
+
+    /// The client's side of the secret: the server's ack must prove it;
+    /// then the client's proof goes back.
+    fn check_server(&mut self, link: GobjId, card: &IdentityCard) -> Result<String, String> {
+        let peer = py_repr(card.my_gaplic_name.as_deref());
+        let state = self.links.get_mut(&link).ok_or("the link is gone")?;
+        let ours = state.nonces.0.clone().unwrap_or_default();
+        let (Some(theirs), Some(proof)) = (Self::token(card, "nonce/"), Self::token(card, "proof/"))
+        else {
+            return Err(format!("gaplic {peer} does not prove the shared secret"));
+        };
+        if !same(proof, &prove(&self.secret, "server", &ours, theirs)) {
+            return Err(format!("gaplic {peer} failed the shared secret check"));
+        }
+        state.verified = true;
+        Ok(prove(&self.secret, "client", &ours, theirs))
+    }
+
+    /// Closes a link whose peer is refused, saying why.
+    fn refuse_link(&mut self, cx: &mut Cx<Self>, link: GobjId, reason: &str) {
+        tracing::warn!(target: "gaplic::router", gaplic = %self.name, %reason, "peer refused");
+        if let Some(state) = self.links.get_mut(&link) {
+            state.ws.close(reason);
+            self.dirty.push(link);
+        }
+        self.close_link(cx, link, reason, true);
     }
 
     /// How the peer of `card` speaks.
@@ -1053,6 +1210,11 @@ impl GRouter {
     }
 
     fn event(&mut self, cx: &mut Cx<Self>, link: GobjId, mut event: IntraEvent) {
+        if !self.links.get(&link).is_some_and(|l| l.verified) {
+            let reason = "refused: this router takes events only from peers that prove its shared secret";
+            self.nack(cx, link, &event, reason.to_owned());
+            return;
+        }
         let route_id = self.links.get(&link).and_then(|l| l.route);
         if let Some(route) = route_id.and_then(|id| self.routes_by_id.get(&id))
             && !route.is_static()

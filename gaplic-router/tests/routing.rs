@@ -257,3 +257,52 @@ fn after_a_reconnect_what_was_not_acked_is_sent_again_and_delivered_once() {
     cli.stop();
     srv.stop();
 }
+
+/// A server with `server_secret` and a client with `client_secret`, the
+/// client sending one query as soon as it starts.
+fn secret_pair(tag: &str, server_secret: &str, client_secret: &str) -> (Peer, Peer) {
+    let srv_name = format!("srv-{tag}");
+    let srv = Peer::start(
+        &srv_name,
+        &["storage"],
+        kw! { "server" => true, "secret" => server_secret, "handshake_timeout" => 1.0 },
+        &["probe"],
+    );
+    let url = format!("ws://{}", srv.listen.clone().unwrap());
+    let cli = Peer::start(
+        &format!("cli-{tag}"),
+        &["front"],
+        kw! { "static_routes" => format!("{srv_name}, storage, {url}"), "secret" => client_secret },
+        &["probe"],
+    );
+    cli.post(
+        "probe",
+        "EV_SEND",
+        kw! { "gaplic" => srv_name, "gobj" => "probe", "event" => "EV_QUERY", "kw" => kw! { "data" => "secret" } },
+    );
+    (srv, cli)
+}
+
+#[test]
+fn a_shared_secret_lets_in_only_the_peers_that_prove_it() {
+    let (srv, cli) = secret_pair("secret-ok", "s3cret", "s3cret");
+    let answer = cli.wait(WAIT, "the answer", |s| is(s, "probe", "EV_QUERY_ANSWER"));
+    assert_eq!(text(&answer.kw, "data"), "secret");
+    cli.stop();
+    srv.stop();
+
+    // A client with another secret refuses the server's proof, and tells
+    // its sender.
+    let (srv, cli) = secret_pair("secret-bad", "s3cret", "guess");
+    let failed = cli.wait(WAIT, "the refusal", |s| is(s, "probe", "EV_SEND_FAILED"));
+    assert!(text(&failed.kw, "reason").contains("failed the shared secret check"), "{}", failed.kw);
+    cli.stop();
+    srv.stop();
+
+    // A client without a secret is answered with nacks.
+    let (srv, cli) = secret_pair("secret-none", "s3cret", "");
+    let failed = cli.wait(WAIT, "the nack", |s| is(s, "probe", "EV_SEND_FAILED"));
+    assert!(text(&failed.kw, "reason").contains("prove its shared secret"), "{}", failed.kw);
+    cli.stop();
+    srv.stop();
+}
