@@ -130,7 +130,12 @@ impl Bench {
 }
 
 /// A gaplic with a router and a `bench` gobj that talks to `peer`.
-fn start(name: &str, peer: &str, router_kw: Kw, expected: u64) -> (GaplicHandle, Receiver<Report>, Option<String>) {
+fn start(
+    name: &str,
+    peer: &str,
+    router_kw: Kw,
+    expected: u64,
+) -> (GaplicHandle, Receiver<Report>, Option<String>) {
     let (tx, rx) = channel();
     let (addr_tx, addr_rx) = channel();
     let peer = peer.to_owned();
@@ -141,8 +146,15 @@ fn start(name: &str, peer: &str, router_kw: Kw, expected: u64) -> (GaplicHandle,
         state.tx = Some(tx);
         state.peer = peer;
         state.expected = expected;
-        gaplic.subscribe(router, Some("EV_ROUTE_OPENED"), bench, SubscribeOptions::new())?;
-        let listen = gaplic.gobj::<GRouter>(router).and_then(|r| r.listen_address(gaplic));
+        gaplic.subscribe(
+            router,
+            Some("EV_ROUTE_OPENED"),
+            bench,
+            SubscribeOptions::new(),
+        )?;
+        let listen = gaplic
+            .gobj::<GRouter>(router)
+            .and_then(|r| r.listen_address(gaplic));
         let _ = addr_tx.send(listen);
         Ok(())
     })
@@ -202,7 +214,10 @@ fn router_round_trip() -> Duration {
     let pair = pair("rtt", true, u64::MAX);
     let best = (0..RUNS)
         .map(|_| {
-            pair.client.0.post("bench", "EV_ROUND_TRIPS", kw! { "n" => ROUND_TRIPS }).unwrap();
+            pair.client
+                .0
+                .post("bench", "EV_ROUND_TRIPS", kw! { "n" => ROUND_TRIPS })
+                .unwrap();
             wait_done(&pair.client.1) / ROUND_TRIPS as u32
         })
         .min()
@@ -217,7 +232,10 @@ fn one_way(extensions: bool, n: u64) -> f64 {
     let pair = pair(tag, extensions, n);
     let best = (0..RUNS)
         .map(|_| {
-            pair.client.0.post("bench", "EV_BLAST", kw! { "n" => n }).unwrap();
+            pair.client
+                .0
+                .post("bench", "EV_BLAST", kw! { "n" => n })
+                .unwrap();
             n as f64 / wait_done(&pair.server.1).as_secs_f64()
         })
         .fold(0.0, f64::max);

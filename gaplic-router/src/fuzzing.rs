@@ -11,7 +11,8 @@ pub const FUZZ_LIMIT: usize = 4096;
 
 /// A client's handshake request, fed to a server link before the fuzzed
 /// frames.
-const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: fuzz\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+const REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: fuzz\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
 /// Runs `data` through the decoders. The first byte picks the path:
@@ -35,7 +36,11 @@ pub fn decode_all(data: &[u8]) {
     }
     let mut link = Link::server(FUZZ_LIMIT);
     let opened = link.feed(REQUEST);
-    assert_eq!(opened, [LinkEvent::Opened], "a valid request opens the link");
+    assert_eq!(
+        opened,
+        [LinkEvent::Opened],
+        "a valid request opens the link"
+    );
     let cut = rest.first().map_or(0, |&b| usize::from(b)).min(rest.len());
     let (first, second) = rest.split_at(cut);
     for part in [first, second] {
@@ -52,7 +57,11 @@ fn round_trip(bytes: &[u8]) {
     let decoded = wire::decode(bytes, FUZZ_LIMIT);
     if bytes.len() <= FUZZ_LIMIT {
         // The fast path and the long way agree.
-        assert_eq!(decoded, wire::decode_reference(bytes), "the two decoders disagree");
+        assert_eq!(
+            decoded,
+            wire::decode_reference(bytes),
+            "the two decoders disagree"
+        );
     }
     let Ok(message) = decoded else {
         return;

@@ -27,10 +27,7 @@ pub fn reply<G: Gclass>(
     event: &str,
     kw: Kw,
 ) -> Result<Sent, GobjError> {
-    let origin = ev
-        .kw()
-        .value(INTRA_EVENT_KEY)
-        .and_then(|v| Kw::from_value(v));
+    let origin = ev.kw().value(INTRA_EVENT_KEY).and_then(Kw::from_value);
     let Some(origin) = origin else {
         return cx.reply(ev, event.to_owned(), kw);
     };

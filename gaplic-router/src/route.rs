@@ -330,13 +330,20 @@ mod tests {
         assert_eq!(routes[0].name, "sca1");
         assert_eq!(routes[0].roles, ["sca", "sca"]);
         assert_eq!(routes[1].urls, ["ws://localhost:8003/x"]);
-        assert_eq!(socket_address(&routes[1].urls[0]).unwrap(), "localhost:8003");
+        assert_eq!(
+            socket_address(&routes[1].urls[0]).unwrap(),
+            "localhost:8003"
+        );
         let error = parse_static_routes("a, b, ftp://x:1").unwrap_err();
         assert_eq!(
             error,
             "static route `a`: url `ftp://x:1` does not start with `ws://` or `http://`"
         );
-        assert!(parse_static_routes("a, b, ws://x").unwrap_err().contains("no `host:port`"));
+        assert!(
+            parse_static_routes("a, b, ws://x")
+                .unwrap_err()
+                .contains("no `host:port`")
+        );
         assert!(parse_static_routes("a, b, c, d").is_err());
         assert_eq!(websocket_url("http://h:1/p"), "ws://h:1/p");
     }

@@ -11,9 +11,7 @@ use crate::route::{
     GAPLIC_TOKEN, Mode, Pending, Route, RouteKind, parse_static_route, parse_static_routes,
     socket_address, websocket_url,
 };
-use crate::wire::{
-    self, EventAck, EventNack, IdentityCard, IntraEvent, Message, RoleEntry, Roles,
-};
+use crate::wire::{self, EventAck, EventNack, IdentityCard, IntraEvent, Message, RoleEntry, Roles};
 use crate::ws::{Link, LinkEvent};
 
 /// The unique name of the router of a gaplic.
@@ -288,8 +286,12 @@ impl Target {
         format!(
             "gobj `{}` of gaplic {} role {}",
             self.gobj,
-            self.gaplic.as_deref().map_or("-".into(), |g| format!("`{g}`")),
-            self.role.as_deref().map_or("-".into(), |r| format!("`{r}`"))
+            self.gaplic
+                .as_deref()
+                .map_or("-".into(), |g| format!("`{g}`")),
+            self.role
+                .as_deref()
+                .map_or("-".into(), |r| format!("`{r}`"))
         )
     }
 }
@@ -329,7 +331,11 @@ fn prove(secret: &str, label: &str, client_nonce: &str, server_nonce: &str) -> S
 /// Compares two proofs in a time that does not depend on where they
 /// differ.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Python's `repr` of a string, as GinsFSM's messages print names.
@@ -460,7 +466,11 @@ impl GRouter {
     fn arm_tick(&mut self, cx: &mut Cx<Self>) -> Result<(), GobjError> {
         let every = seconds(self.ping_interval)
             .unwrap_or(Duration::from_secs(10))
-            .min(seconds(self.route_linger).unwrap_or(Duration::MAX).max(Duration::from_millis(100)));
+            .min(
+                seconds(self.route_linger)
+                    .unwrap_or(Duration::MAX)
+                    .max(Duration::from_millis(100)),
+            );
         self.tick = Some(cx.set_timer(every, GRouterEvent::EV_TICK, Kw::new())?);
         Ok(())
     }
@@ -541,7 +551,11 @@ impl GRouter {
         let Some(source) = ev.source() else {
             return Ok(Value::Null);
         };
-        let data = ev.kw().value("data").and_then(Value::as_bytes).unwrap_or_default();
+        let data = ev
+            .kw()
+            .value("data")
+            .and_then(Value::as_bytes)
+            .unwrap_or_default();
         let now = cx.gaplic()?.now();
         let Some(link) = self.links.get_mut(&source) else {
             return Ok(Value::Null);
@@ -551,7 +565,7 @@ impl GRouter {
         self.dirty.push(source);
         for event in events {
             match event {
-                LinkEvent::Opened => self.link_opened(cx, source),
+                LinkEvent::Opened => self.link_opened(source),
                 LinkEvent::Text(text) => self.message(cx, source, &text),
                 LinkEvent::Closed(reason) => {
                     self.close_link(cx, source, &reason, true);
@@ -581,11 +595,15 @@ impl GRouter {
 
     fn link_timeout(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
         let link: GobjId = ev.get("link")?;
-        let open = self.links.get(&link).and_then(|l| l.route).is_some_and(|r| {
-            self.routes_by_id
-                .get(&r)
-                .is_some_and(|route| route.opened && route.link == Some(link))
-        });
+        let open = self
+            .links
+            .get(&link)
+            .and_then(|l| l.route)
+            .is_some_and(|r| {
+                self.routes_by_id
+                    .get(&r)
+                    .is_some_and(|route| route.opened && route.link == Some(link))
+            });
         if let Some(state) = self.links.get_mut(&link) {
             state.timer = None;
             if !open {
@@ -680,7 +698,7 @@ impl GRouter {
     fn flush(&mut self, cx: &mut Cx<Self>) {
         let links: Vec<GobjId> = self.pending_acks.keys().copied().collect();
         for link in links {
-            self.emit_pending_ack(cx, link);
+            self.emit_pending_ack(link);
         }
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
@@ -815,7 +833,7 @@ impl GRouter {
 
     // ----- messages -----------------------------------------------------------
 
-    fn link_opened(&mut self, cx: &mut Cx<Self>, link: GobjId) {
+    fn link_opened(&mut self, link: GobjId) {
         let Some(route) = self.links.get(&link).and_then(|l| l.route) else {
             // A server waits for the client's card.
             return;
@@ -838,14 +856,14 @@ impl GRouter {
         }
         let card = self.card(back);
         tracing::debug!(target: "gaplic::router", route, "link open, card sent");
-        self.transmit(cx, link, &Message::IdentityCard(card));
+        self.transmit(link, &Message::IdentityCard(card));
     }
 
     fn message(&mut self, cx: &mut Cx<Self>, link: GobjId, text: &str) {
         let message = match wire::decode(text.as_bytes(), self.limit()) {
             Ok(message) => message,
             Err(error) => {
-                self.bad_message(cx, link, text, &error.to_string());
+                self.bad_message(link, text, &error.to_string());
                 return;
             }
         };
@@ -863,7 +881,7 @@ impl GRouter {
     /// A message that cannot be read: an event with a readable
     /// `event_name` and `serial` is nacked with the reason; anything else
     /// is traced and dropped (GinsFSM drops it silently).
-    fn bad_message(&mut self, cx: &mut Cx<Self>, link: GobjId, text: &str, reason: &str) {
+    fn bad_message(&mut self, link: GobjId, text: &str, reason: &str) {
         tracing::warn!(target: "gaplic::router", gaplic = %self.name, %reason, "message refused");
         let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(text)
         else {
@@ -881,7 +899,7 @@ impl GRouter {
                 .to_owned(),
             error_message: format!("message refused: {reason}"),
         };
-        self.transmit(cx, link, &Message::EventNack(nack));
+        self.transmit(link, &Message::EventNack(nack));
     }
 
     fn identity_card(&mut self, cx: &mut Cx<Self>, link: GobjId, card: IdentityCard) {
@@ -907,7 +925,7 @@ impl GRouter {
                     let mut extra = subcontracted;
                     extra.extend(tokens);
                     let ack = self.card(extra);
-                    self.transmit(cx, link, &Message::IdentityCardAck(ack));
+                    self.transmit(link, &Message::IdentityCardAck(ack));
                     return;
                 }
                 Secret::Proven => send_ack = false,
@@ -969,7 +987,7 @@ impl GRouter {
         route.requeue_in_flight();
         if send_ack {
             let ack = self.card(subcontracted);
-            self.transmit(cx, link, &Message::IdentityCardAck(ack));
+            self.transmit(link, &Message::IdentityCardAck(ack));
         }
         self.route_opened(cx, id, "dynamic");
     }
@@ -985,7 +1003,7 @@ impl GRouter {
                         my_gaplic_name: Some(self.name.clone()),
                         my_roles: roles,
                     };
-                    self.transmit(cx, link, &Message::IdentityCard(card));
+                    self.transmit(link, &Message::IdentityCard(card));
                 }
                 Err(reason) => {
                     let route = self.links.get(&link).and_then(|l| l.route);
@@ -1017,7 +1035,11 @@ impl GRouter {
             tracing::info!(target: "gaplic::router", from = %route.name, to = %name, "route renamed by its peer");
             route.name = name.clone();
         }
-        for role in card.my_roles.iter().filter_map(|r| RoleEntry::parse(r).routable()) {
+        for role in card
+            .my_roles
+            .iter()
+            .filter_map(|r| RoleEntry::parse(r).routable())
+        {
             if !route.has_role(role) {
                 route.roles.push(role.to_owned());
             }
@@ -1036,10 +1058,12 @@ impl GRouter {
 
     /// The tokens of `card` that start with `prefix` (`nonce/`, `proof/`).
     fn token<'c>(card: &'c IdentityCard, prefix: &str) -> Option<&'c str> {
-        card.my_roles.iter().find_map(|r| match RoleEntry::parse(r) {
-            RoleEntry::Token(token) => token.strip_prefix(prefix),
-            _ => None,
-        })
+        card.my_roles
+            .iter()
+            .find_map(|r| match RoleEntry::parse(r) {
+                RoleEntry::Token(token) => token.strip_prefix(prefix),
+                _ => None,
+            })
     }
 
     /// The server's side of the secret: a first card gets a challenge (the
@@ -1078,7 +1102,8 @@ impl GRouter {
         let peer = py_repr(card.my_gaplic_name.as_deref());
         let state = self.links.get_mut(&link).ok_or("the link is gone")?;
         let ours = state.nonces.0.clone().unwrap_or_default();
-        let (Some(theirs), Some(proof)) = (Self::token(card, "nonce/"), Self::token(card, "proof/"))
+        let (Some(theirs), Some(proof)) =
+            (Self::token(card, "nonce/"), Self::token(card, "proof/"))
         else {
             return Err(format!("gaplic {peer} does not prove the shared secret"));
         };
@@ -1151,7 +1176,7 @@ impl GRouter {
                 }
             }
         }
-        self.pump(cx, id);
+        self.pump(id);
         if let Err(error) = cx.broadcast(GRouterEvent::EV_ROUTE_OPENED, opened) {
             tracing::warn!(target: "gaplic::router", %error, "cannot publish EV_ROUTE_OPENED");
         }
@@ -1181,7 +1206,7 @@ impl GRouter {
             if released.is_empty() {
                 tracing::warn!(target: "gaplic::router", peer = %route.name, serial, "ack of no event in flight");
             }
-            self.pump(cx, id);
+            self.pump(id);
             return;
         }
         let Some((pending, matched)) = route.release(serial) else {
@@ -1196,7 +1221,14 @@ impl GRouter {
                 if let Some(import) = pending.import {
                     self.imports.remove(&import);
                 }
-                self.fail(cx, &pending, &format!("refused by `{}`: {reason}", route_name(&self.routes_by_id, id)));
+                self.fail(
+                    cx,
+                    &pending,
+                    &format!(
+                        "refused by `{}`: {reason}",
+                        route_name(&self.routes_by_id, id)
+                    ),
+                );
             }
             None => {
                 if let (Some(import), Some(reference)) = (pending.import, reference)
@@ -1206,13 +1238,14 @@ impl GRouter {
                 }
             }
         }
-        self.pump(cx, id);
+        self.pump(id);
     }
 
     fn event(&mut self, cx: &mut Cx<Self>, link: GobjId, mut event: IntraEvent) {
         if !self.links.get(&link).is_some_and(|l| l.verified) {
-            let reason = "refused: this router takes events only from peers that prove its shared secret";
-            self.nack(cx, link, &event, reason.to_owned());
+            let reason =
+                "refused: this router takes events only from peers that prove its shared secret";
+            self.nack(link, &event, reason.to_owned());
             return;
         }
         let route_id = self.links.get(&link).and_then(|l| l.route);
@@ -1232,22 +1265,29 @@ impl GRouter {
             .as_deref()
             .is_some_and(|role| !role.is_empty() && self.roles.iter().any(|r| r == role));
         if !(for_name || for_role) {
-            self.forward(cx, link, event);
+            self.forward(link, event);
             return;
         }
-        let Some(dst) = cx.gaplic().ok().and_then(|g| g.find_unique_gobj(&event.destination_gobj))
+        let Some(dst) = cx
+            .gaplic()
+            .ok()
+            .and_then(|g| g.find_unique_gobj(&event.destination_gobj))
         else {
             let reason = format!("GObj {} UNKNOWN", py_repr(Some(&event.destination_gobj)));
-            self.nack(cx, link, &event, reason);
+            self.nack(link, &event, reason);
             return;
         };
         if event.kw.get::<bool>("__subscribe_event__").unwrap_or(false) {
             self.export(cx, link, route_id, dst, event);
             return;
         }
-        if event.kw.get::<bool>("__unsubscribe_event__").unwrap_or(false) {
+        if event
+            .kw
+            .get::<bool>("__unsubscribe_event__")
+            .unwrap_or(false)
+        {
             self.unexport(cx, &event);
-            self.ack_event(cx, link, &event, None);
+            self.ack_event(link, &event, None);
             return;
         }
         self.deliver(cx, link, route_id, dst, event);
@@ -1273,14 +1313,17 @@ impl GRouter {
             && serial <= last
         {
             // Sent again after a reconnect, delivered already.
-            self.ack_event(cx, link, &event, None);
+            self.ack_event(link, &event, None);
             return;
         }
         if delivered.is_none() {
             // GinsFSM: ack before delivery.
-            self.ack_event(cx, link, &event, None);
+            self.ack_event(link, &event, None);
         }
-        let subscribe_response = event.kw.get::<bool>("__subscribe_response__").unwrap_or(false);
+        let subscribe_response = event
+            .kw
+            .get::<bool>("__subscribe_response__")
+            .unwrap_or(false);
         let mut event = event;
         let mut kw = std::mem::take(&mut event.kw);
         // The origin moves into the payload; an action return needs it
@@ -1309,18 +1352,16 @@ impl GRouter {
                 route.delivered = route.delivered.max(serial);
             }
             match &result {
-                Ok(_) => self.ack_event(cx, link, &event, None),
+                Ok(_) => self.ack_event(link, &event, None),
                 Err(error) => {
                     let reason = error.to_string();
-                    self.nack(cx, link, &event, reason);
+                    self.nack(link, &event, reason);
                 }
             }
         } else if let Err(error) = &result {
             tracing::warn!(target: "gaplic::router", event = %event.event_name, gobj = %event.destination_gobj, %error, "delivery failed after the ack");
         }
-        if subscribe_response
-            && let Some(id) = route_id
-        {
+        if subscribe_response && let Some(id) = route_id {
             let value = match result {
                 Ok(sent) => sent.into_value().unwrap_or_default(),
                 Err(error) => Value::from(error.to_string()),
@@ -1340,9 +1381,10 @@ impl GRouter {
                 origin_gobj: Some(event.destination_gobj.clone()),
                 kw: kw! { "__action_return__" => value },
             };
-            self.enqueue(cx, id, response, None, None).unwrap_or_else(|reason| {
-                tracing::warn!(target: "gaplic::router", %reason, "action return not sent");
-            });
+            self.enqueue(id, response, None, None)
+                .unwrap_or_else(|reason| {
+                    tracing::warn!(target: "gaplic::router", %reason, "action return not sent");
+                });
         }
     }
 
@@ -1356,72 +1398,76 @@ impl GRouter {
     }
 
     /// Sends the ack that waits on `link`, if any.
-    fn emit_pending_ack(&mut self, cx: &mut Cx<Self>, link: GobjId) {
+    fn emit_pending_ack(&mut self, link: GobjId) {
         if let Some((serial, event_name)) = self.pending_acks.remove(&link) {
             let ack = EventAck {
                 serial: Some(serial),
                 event_name,
                 reference: None,
             };
-            self.transmit(cx, link, &Message::EventAck(ack));
+            self.transmit(link, &Message::EventAck(ack));
         }
     }
 
     /// Acknowledges `event`. To a gaplic peer, a plain ack waits for the
     /// end of the turn and covers every event before it on the link.
-    fn ack_event(&mut self, cx: &mut Cx<Self>, link: GobjId, event: &IntraEvent, reference: Option<String>) {
+    fn ack_event(&mut self, link: GobjId, event: &IntraEvent, reference: Option<String>) {
         if reference.is_none()
             && let Some(serial) = event.serial
             && self.gaplic_link(link)
         {
-            self.pending_acks.insert(link, (serial, event.event_name.clone()));
+            self.pending_acks
+                .insert(link, (serial, event.event_name.clone()));
             return;
         }
-        self.emit_pending_ack(cx, link);
+        self.emit_pending_ack(link);
         let ack = EventAck {
             serial: event.serial,
             event_name: event.event_name.clone(),
             reference,
         };
-        self.transmit(cx, link, &Message::EventAck(ack));
+        self.transmit(link, &Message::EventAck(ack));
     }
 
-    fn nack(&mut self, cx: &mut Cx<Self>, link: GobjId, event: &IntraEvent, reason: String) {
-        self.emit_pending_ack(cx, link);
+    fn nack(&mut self, link: GobjId, event: &IntraEvent, reason: String) {
+        self.emit_pending_ack(link);
         tracing::warn!(target: "gaplic::router", gaplic = %self.name, event = %event.event_name, %reason, "event refused");
         let nack = EventNack {
             serial: event.serial,
             event_name: event.event_name.clone(),
             error_message: reason,
         };
-        self.transmit(cx, link, &Message::EventNack(nack));
+        self.transmit(link, &Message::EventNack(nack));
     }
 
-    fn forward(&mut self, cx: &mut Cx<Self>, link: GobjId, mut event: IntraEvent) {
-        let Some(id) = self.search(event.destination_gaplic.as_deref(), event.destination_role.as_deref()) else {
+    fn forward(&mut self, link: GobjId, mut event: IntraEvent) {
+        let Some(id) = self.search(
+            event.destination_gaplic.as_deref(),
+            event.destination_role.as_deref(),
+        ) else {
             let reason = format!(
                 "Destination gaplic {} or role {} NOT FOUND",
                 py_repr(event.destination_gaplic.as_deref()),
                 py_repr(event.destination_role.as_deref())
             );
-            self.nack(cx, link, &event, reason);
+            self.nack(link, &event, reason);
             return;
         };
         let route = &self.routes_by_id[&id];
         if route.link.is_none() && !route.is_static() && route.parked_since.is_none() {
-            self.nack(cx, link, &event, "Route found but DISCONNECTED".to_owned());
+            self.nack(link, &event, "Route found but DISCONNECTED".to_owned());
             return;
         }
         let serial = event.serial;
         event.serial = None;
-        match self.enqueue(cx, id, event.clone(), None, None) {
+        match self.enqueue(id, event.clone(), None, None) {
             Ok(()) => {
                 event.serial = serial;
-                self.ack_event(cx, link, &event, None);
+                self.ack_event(link, &event, None);
             }
             Err(_) => {
                 event.serial = serial;
-                self.nack(cx, link, &event, "route_dst event queue FULL".to_owned());
+                self.nack(link, &event, "route_dst event queue FULL".to_owned());
             }
         }
     }
@@ -1448,7 +1494,6 @@ impl GRouter {
     /// Queues `event` on route `id` and sends what the window allows.
     fn enqueue(
         &mut self,
-        cx: &mut Cx<Self>,
         id: u64,
         event: IntraEvent,
         notify: Option<String>,
@@ -1470,12 +1515,12 @@ impl GRouter {
             notify,
             import,
         });
-        self.pump(cx, id);
+        self.pump(id);
         Ok(())
     }
 
     /// Sends what waits on route `id`, as far as its window allows.
-    fn pump(&mut self, cx: &mut Cx<Self>, id: u64) {
+    fn pump(&mut self, id: u64) {
         let window = usize::try_from(self.window).unwrap_or(usize::MAX);
         let Some(route) = self.routes_by_id.get_mut(&id) else {
             return;
@@ -1495,13 +1540,12 @@ impl GRouter {
             route.in_flight.push_back(pending);
         }
         for message in out {
-            self.transmit(cx, link, &message);
+            self.transmit(link, &message);
         }
     }
 
     /// Writes one message on a link (sent at the next flush).
-    fn transmit(&mut self, cx: &mut Cx<Self>, link: GobjId, message: &Message) {
-        let _ = cx;
+    fn transmit(&mut self, link: GobjId, message: &Message) {
         let text = match wire::encode(message) {
             Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
             Err(error) => {
@@ -1564,21 +1608,23 @@ impl GRouter {
         let target = Target::from_event(ev)?;
         let sender = self.sender(cx, ev)?;
         let kw = ev.get::<Option<Kw>>("kw")?.unwrap_or_default();
-        self.send_out(cx, &target, sender, kw, None)?;
+        self.send_out(&target, sender, kw, None)?;
         self.schedule_flush(cx);
         Ok(Value::Null)
     }
 
     fn send_out(
         &mut self,
-        cx: &mut Cx<Self>,
         target: &Target,
         sender: String,
         kw: Kw,
         import: Option<u64>,
     ) -> Result<(), GobjError> {
         if target.gaplic.as_deref() == Some(self.name.as_str())
-            || target.role.as_deref().is_some_and(|r| self.roles.iter().any(|mine| mine == r))
+            || target
+                .role
+                .as_deref()
+                .is_some_and(|r| self.roles.iter().any(|mine| mine == r))
         {
             return Err(GobjError::failed(format!(
                 "{} is in this gaplic: send to it directly",
@@ -1603,7 +1649,7 @@ impl GRouter {
             origin_gobj: Some(sender.clone()),
             kw,
         };
-        self.enqueue(cx, id, event, Some(sender), import)
+        self.enqueue(id, event, Some(sender), import)
             .map_err(|reason| GobjError::failed(format!("{} not sent: {reason}", target.event)))
     }
 
@@ -1632,7 +1678,10 @@ impl GRouter {
         let target = Target::from_event(ev)?;
         let sender = self.sender(cx, ev)?;
         let Some(route) = self.search(target.gaplic.as_deref(), target.role.as_deref()) else {
-            return Err(GobjError::failed(format!("no route to {}", target.describe())));
+            return Err(GobjError::failed(format!(
+                "no route to {}",
+                target.describe()
+            )));
         };
         self.next_import += 1;
         let key = self.next_import;
@@ -1648,9 +1697,11 @@ impl GRouter {
         };
         let event = self.subscribe_message(&import, true);
         self.imports.insert(key, import);
-        if let Err(reason) = self.enqueue(cx, route, event, Some(sender), Some(key)) {
+        if let Err(reason) = self.enqueue(route, event, Some(sender), Some(key)) {
             self.imports.remove(&key);
-            return Err(GobjError::failed(format!("subscription not sent: {reason}")));
+            return Err(GobjError::failed(format!(
+                "subscription not sent: {reason}"
+            )));
         }
         self.schedule_flush(cx);
         Ok(Value::Null)
@@ -1679,7 +1730,7 @@ impl GRouter {
         };
         self.imports.remove(&key);
         let event = self.subscribe_message(&import, false);
-        self.enqueue(cx, import.route, event, Some(sender), None)
+        self.enqueue(import.route, event, Some(sender), None)
             .map_err(|reason| GobjError::failed(format!("unsubscription not sent: {reason}")))?;
         self.schedule_flush(cx);
         Ok(Value::Null)
@@ -1697,7 +1748,6 @@ impl GRouter {
     ) {
         let Some(route) = route else {
             self.nack(
-                cx,
                 link,
                 &event,
                 "Cannot make external subscription: no identity card on this link".to_owned(),
@@ -1717,7 +1767,7 @@ impl GRouter {
                 .gaplic()
                 .and_then(|g| g.subscribe(publisher, Some(&event.event_name), me, options));
             if let Err(error) = subscribed {
-                self.nack(cx, link, &event, format!("Cannot subscribe event: {error}"));
+                self.nack(link, &event, format!("Cannot subscribe event: {error}"));
                 return;
             }
         }
@@ -1734,11 +1784,15 @@ impl GRouter {
                 gobj: event.origin_gobj.clone().unwrap_or_default(),
             },
         );
-        self.ack_event(cx, link, &event, Some(reference));
+        self.ack_event(link, &event, Some(reference));
     }
 
     fn unexport(&mut self, cx: &mut Cx<Self>, event: &IntraEvent) {
-        let reference = event.kw.get::<Option<String>>("__subscription_reference__").ok().flatten();
+        let reference = event
+            .kw
+            .get::<Option<String>>("__subscription_reference__")
+            .ok()
+            .flatten();
         let gone: Vec<String> = match reference {
             Some(reference) => vec![reference],
             None => self
@@ -1817,7 +1871,7 @@ impl GRouter {
                 origin_gobj: Some(export.publisher_name.clone()),
                 kw,
             };
-            if let Err(reason) = self.enqueue(cx, export.route, event, None, None) {
+            if let Err(reason) = self.enqueue(export.route, event, None, None) {
                 tracing::warn!(target: "gaplic::router", %reason, event = %name, subscriber = %export.gobj, "broadcast lost for a remote subscriber");
                 if !self.routes_by_id.contains_key(&export.route) {
                     self.remove_export(cx, &reference);

@@ -266,10 +266,9 @@ pub enum WireError {
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WireError::TooLarge { size, limit } => write!(
-                f,
-                "message of {size} bytes is over the {limit}-byte limit"
-            ),
+            WireError::TooLarge { size, limit } => {
+                write!(f, "message of {size} bytes is over the {limit}-byte limit")
+            }
             WireError::NotJson { reason } => write!(f, "message is not JSON: {reason}"),
             WireError::NotAnObject { found } => {
                 write!(f, "message is a JSON {found}, not an object")
@@ -574,7 +573,9 @@ mod fast {
         }
         let kind: Kind<'_> = serde_json::from_slice(bytes).ok()?;
         match &*kind.message_type {
-            EVENT => serde_json::from_slice::<EventIn<'_>>(bytes).ok().map(EventIn::into_message),
+            EVENT => serde_json::from_slice::<EventIn<'_>>(bytes)
+                .ok()
+                .map(EventIn::into_message),
             EVENT_ACK => serde_json::from_slice::<AckIn>(bytes).ok().map(|a| {
                 Message::EventAck(EventAck {
                     serial: a.serial,
@@ -957,12 +958,10 @@ struct Fields {
 
 impl Fields {
     fn take(&mut self, field: &'static str) -> Result<Json, WireError> {
-        self.object
-            .remove(field)
-            .ok_or(WireError::MissingField {
-                message_type: self.message_type,
-                field,
-            })
+        self.object.remove(field).ok_or(WireError::MissingField {
+            message_type: self.message_type,
+            field,
+        })
     }
 
     fn string(&mut self, field: &'static str) -> Result<String, WireError> {
@@ -1019,7 +1018,8 @@ impl Fields {
             None | Some(Json::Null) => Ok(Roles::None),
             Some(Json::String(role)) => Ok(Roles::One(role)),
             Some(Json::Array(items)) => {
-                self.object.insert("origin_role".to_owned(), Json::Array(items));
+                self.object
+                    .insert("origin_role".to_owned(), Json::Array(items));
                 Ok(Roles::Many(self.roles_list("origin_role")?))
             }
             Some(other) => Err(bad("origin_role", "a string, a list or null", &other)),
@@ -1185,12 +1185,17 @@ mod tests {
             }
             assert_eq!(decode(sample, LIMIT).unwrap(), reference);
         }
-        assert!(fast::decode(samples[0]).is_some(), "the common case takes the fast path");
+        assert!(
+            fast::decode(samples[0]).is_some(),
+            "the common case takes the fast path"
+        );
     }
 
     #[test]
     fn deep_nesting_is_refused_not_overflowed() {
-        let mut text = String::from(r#"{"message_type":"__event__","serial":1,"event_name":"E","destination_gobj":"g","kw":{"a":"#);
+        let mut text = String::from(
+            r#"{"message_type":"__event__","serial":1,"event_name":"E","destination_gobj":"g","kw":{"a":"#,
+        );
         text.push_str(&"[".repeat(100_000));
         let error = decode(text.as_bytes(), usize::MAX).unwrap_err();
         assert!(matches!(error, WireError::NotJson { .. }), "{error}");

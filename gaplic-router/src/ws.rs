@@ -205,25 +205,27 @@ impl Link {
             State::Client(mid) => match mid.handshake() {
                 Ok((ws, _response)) => (State::Open(Box::new(ws)), Some(LinkEvent::Opened)),
                 Err(HandshakeError::Interrupted(mut mid)) => {
-                    self.output
-                        .append(&mut mid.get_mut().get_mut().output);
+                    self.output.append(&mut mid.get_mut().get_mut().output);
                     (State::Client(mid), None)
                 }
                 Err(HandshakeError::Failure(e)) => (
                     State::Closed,
-                    Some(LinkEvent::Closed(format!("websocket handshake failed: {e}"))),
+                    Some(LinkEvent::Closed(format!(
+                        "websocket handshake failed: {e}"
+                    ))),
                 ),
             },
             State::Server(mid) => match mid.handshake() {
                 Ok(ws) => (State::Open(Box::new(ws)), Some(LinkEvent::Opened)),
                 Err(HandshakeError::Interrupted(mut mid)) => {
-                    self.output
-                        .append(&mut mid.get_mut().get_mut().output);
+                    self.output.append(&mut mid.get_mut().get_mut().output);
                     (State::Server(mid), None)
                 }
                 Err(HandshakeError::Failure(e)) => (
                     State::Closed,
-                    Some(LinkEvent::Closed(format!("websocket handshake refused: {e}"))),
+                    Some(LinkEvent::Closed(format!(
+                        "websocket handshake refused: {e}"
+                    ))),
                 ),
             },
             other => (other, None),

@@ -34,8 +34,12 @@ fn server(name: &str) -> Peer {
 fn connect(peer: &Peer) -> WebSocket<TcpStream> {
     let addr = peer.listen.clone().unwrap();
     let stream = TcpStream::connect(&addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    stream.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let (ws, _) = tungstenite::client(format!("ws://{addr}/"), stream).unwrap();
     ws
 }
@@ -80,7 +84,8 @@ fn ends_within(ws: &mut WebSocket<TcpStream>, within: Duration) -> bool {
         match ws.read() {
             Ok(Message::Close(_)) => return true,
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e)) if matches!(e.kind(), IoKind::WouldBlock | IoKind::TimedOut) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), IoKind::WouldBlock | IoKind::TimedOut) => {}
             Err(_) => return true,
         }
     }
@@ -119,7 +124,10 @@ fn malformed_messages_are_nacked_or_dropped_and_the_link_lives() {
     // The link still carries events.
     send(&mut ws, event(3, "probe", json!({"ok": true})));
     let ack = next(&mut ws);
-    assert_eq!((ack["message_type"].as_str(), ack["serial"].as_u64()), (Some("__event_ack__"), Some(3)));
+    assert_eq!(
+        (ack["message_type"].as_str(), ack["serial"].as_u64()),
+        (Some("__event_ack__"), Some(3))
+    );
     let note = srv.wait(WAIT, "the good event", |s| is(s, "probe", "EV_NOTE"));
     assert_eq!(note.kw.get::<bool>("ok"), Ok(true));
     srv.stop();
@@ -139,8 +147,14 @@ fn a_frame_over_the_limit_closes_the_link_with_the_reason() {
         }
     };
     assert_eq!(close.code, CloseCode::Size);
-    assert!(close.reason.contains("over the 1024-byte limit"), "{}", close.reason);
-    let closed = srv.wait(WAIT, "the route closed", |s| is(s, "probe", "EV_ROUTE_CLOSED"));
+    assert!(
+        close.reason.contains("over the 1024-byte limit"),
+        "{}",
+        close.reason
+    );
+    let closed = srv.wait(WAIT, "the route closed", |s| {
+        is(s, "probe", "EV_ROUTE_CLOSED")
+    });
     assert!(support::text(&closed.kw, "reason").contains("1024-byte limit"));
     srv.stop();
 }
@@ -156,7 +170,11 @@ fn handshakes_and_cards_that_never_come_are_timed_out() {
     let mut buf = [0_u8; 256];
     let n = raw.read(&mut buf).unwrap_or(0);
     assert_eq!(n, 0, "closed without an answer");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 
     // A websocket without an identity card.
     let mut ws = connect(&srv);
@@ -197,11 +215,16 @@ fn a_peer_that_never_reads_is_cut_off_and_the_router_goes_on() {
     let mut serial = 0;
     while started.elapsed() < Duration::from_secs(3) {
         serial += 1;
-        if deaf.send(Message::text(event(serial, "probe", json!({})).to_string())).is_err() {
+        if deaf
+            .send(Message::text(event(serial, "probe", json!({})).to_string()))
+            .is_err()
+        {
             break;
         }
     }
-    let closed = srv.wait(WAIT, "the route closed", |s| is(s, "probe", "EV_ROUTE_CLOSED"));
+    let closed = srv.wait(WAIT, "the route closed", |s| {
+        is(s, "probe", "EV_ROUTE_CLOSED")
+    });
     assert_eq!(support::text(&closed.kw, "gaplic"), "deaf");
     let reason = support::text(&closed.kw, "reason");
     assert!(

@@ -74,7 +74,8 @@ struct Ginsfsm {
 
 impl Ginsfsm {
     fn start(python: &PathBuf, args: &[&str]) -> Ginsfsm {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/ginsfsm_peer.py");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/ginsfsm_peer.py");
         let mut child = Command::new(python)
             .arg(script)
             .args(args)
@@ -127,7 +128,10 @@ impl Ginsfsm {
             match self.lines.recv_timeout(left) {
                 Ok(json) if pick(&json) => return json,
                 Ok(json) => skipped.push(json.to_string()),
-                Err(_) => panic!("GinsFSM: no {what}; saw instead:\n  {}", skipped.join("\n  ")),
+                Err(_) => panic!(
+                    "GinsFSM: no {what}; saw instead:\n  {}",
+                    skipped.join("\n  ")
+                ),
             }
         }
     }
@@ -157,7 +161,7 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-fn recv_event<'a>(json: &'a Json, event: &str) -> bool {
+fn recv_event(json: &Json, event: &str) -> bool {
     json["what"] == "recv" && json["event"] == event
 }
 
@@ -169,7 +173,16 @@ fn gaplic_dials_a_ginsfsm_server() {
     let port_text = port.to_string();
     let mut toto = Ginsfsm::start(
         &python,
-        &["--name", "TOTO", "--roles", "toto", "--listen", &port_text, "--hello", "rcli,,probe,EV_NOTE"],
+        &[
+            "--name",
+            "TOTO",
+            "--roles",
+            "toto",
+            "--listen",
+            &port_text,
+            "--hello",
+            "rcli,,probe,EV_NOTE",
+        ],
     );
     let cli = Peer::start(
         "rcli",
@@ -179,7 +192,9 @@ fn gaplic_dials_a_ginsfsm_server() {
     );
     let opened = cli.wait(WAIT, "route opened", |s| is(s, "probe", "EV_ROUTE_OPENED"));
     assert_eq!(text(&opened.kw, "mode"), "ginsfsm", "{}", opened.kw);
-    toto.wait("the new dynamic route", |j| j["what"] == "new_dynamic_route" && j["gaplic"] == "rcli");
+    toto.wait("the new dynamic route", |j| {
+        j["what"] == "new_dynamic_route" && j["gaplic"] == "rcli"
+    });
 
     // GinsFSM speaks first.
     let hello = cli.wait(WAIT, "GinsFSM's hello", |s| is(s, "probe", "EV_NOTE"));
@@ -199,21 +214,33 @@ fn gaplic_dials_a_ginsfsm_server() {
 
     // By role.
     cli.post("probe", "EV_SEND", kw! { "role" => "toto", "gobj" => "pyecho", "event" => "EV_QUERY", "kw" => kw! { "data" => "by role" } });
-    toto.wait("the query by role", |j| recv_event(j, "EV_QUERY") && j["kw"]["data"] == "by role");
-    let answer = cli.wait(WAIT, "the answer by role", |s| is(s, "probe", "EV_QUERY_ANSWER"));
+    toto.wait("the query by role", |j| {
+        recv_event(j, "EV_QUERY") && j["kw"]["data"] == "by role"
+    });
+    let answer = cli.wait(WAIT, "the answer by role", |s| {
+        is(s, "probe", "EV_QUERY_ANSWER")
+    });
     assert_eq!(text(&answer.kw, "data"), "by role");
 
     // The action's return, asked with __subscribe_response__.
     cli.post("probe", "EV_SEND", kw! { "gaplic" => "TOTO", "gobj" => "pyecho", "event" => "EV_QUERY", "kw" => kw! { "data" => "ret", "__subscribe_response__" => true } });
-    let ret = cli.wait(WAIT, "the action return", |s| is(s, "probe", "EV_QUERY") && s.kw.contains("__action_return__"));
+    let ret = cli.wait(WAIT, "the action return", |s| {
+        is(s, "probe", "EV_QUERY") && s.kw.contains("__action_return__")
+    });
     let returned: Kw = ret.kw.get("__action_return__").unwrap();
     assert_eq!(text(&returned, "echo"), "ret");
 
     // External subscription: GinsFSM's broadcasts come back under their
     // own name.
-    cli.post("probe", "EV_SUBSCRIBE", kw! { "gaplic" => "TOTO", "gobj" => "pyecho", "event" => "EV_EMITTED" });
+    cli.post(
+        "probe",
+        "EV_SUBSCRIBE",
+        kw! { "gaplic" => "TOTO", "gobj" => "pyecho", "event" => "EV_EMITTED" },
+    );
     cli.post("probe", "EV_SEND", kw! { "gaplic" => "TOTO", "gobj" => "pyecho", "event" => "EV_QUERY", "kw" => kw! { "data" => "sync" } });
-    toto.wait("the query after the subscription", |j| recv_event(j, "EV_QUERY") && j["kw"]["data"] == "sync");
+    toto.wait("the query after the subscription", |j| {
+        recv_event(j, "EV_QUERY") && j["kw"]["data"] == "sync"
+    });
     toto.command("emit broadcast-1");
     let emitted = cli.wait(WAIT, "the broadcast", |s| is(s, "probe", "EV_EMITTED"));
     assert_eq!(text(&emitted.kw, "data"), "broadcast-1");
@@ -221,9 +248,17 @@ fn gaplic_dials_a_ginsfsm_server() {
     assert!(!text(&emitted.kw, "__subscription_reference__").is_empty());
 
     // An unknown gobj is nacked, and the sender is told.
-    cli.post("probe", "EV_SEND", kw! { "gaplic" => "TOTO", "gobj" => "nobody", "event" => "EV_QUERY" });
+    cli.post(
+        "probe",
+        "EV_SEND",
+        kw! { "gaplic" => "TOTO", "gobj" => "nobody", "event" => "EV_QUERY" },
+    );
     let failed = cli.wait(WAIT, "the nack", |s| is(s, "probe", "EV_SEND_FAILED"));
-    assert!(text(&failed.kw, "reason").contains("GObj 'nobody' UNKNOWN"), "{}", failed.kw);
+    assert!(
+        text(&failed.kw, "reason").contains("GObj 'nobody' UNKNOWN"),
+        "{}",
+        failed.kw
+    );
     cli.stop();
 }
 
@@ -236,12 +271,23 @@ fn a_ginsfsm_client_dials_gaplic() {
     let route = format!("rsrv, rrole, {url}");
     let mut titi = Ginsfsm::start(
         &python,
-        &["--name", "TITI", "--roles", "titi", "--route", &route, "--hello", "rsrv,,probe,EV_NOTE"],
+        &[
+            "--name",
+            "TITI",
+            "--roles",
+            "titi",
+            "--route",
+            &route,
+            "--hello",
+            "rsrv,,probe,EV_NOTE",
+        ],
     );
     let opened = srv.wait(WAIT, "route opened", |s| is(s, "probe", "EV_ROUTE_OPENED"));
     assert_eq!(text(&opened.kw, "mode"), "ginsfsm", "{}", opened.kw);
     assert_eq!(text(&opened.kw, "gaplic"), "TITI");
-    titi.wait("the route opened", |j| j["what"] == "route_opened" && j["gaplic"] == "rsrv");
+    titi.wait("the route opened", |j| {
+        j["what"] == "route_opened" && j["gaplic"] == "rsrv"
+    });
 
     // GinsFSM speaks first, right after the card exchange.
     let hello = srv.wait(WAIT, "GinsFSM's hello", |s| is(s, "probe", "EV_NOTE"));
@@ -258,14 +304,20 @@ fn a_ginsfsm_client_dials_gaplic() {
     // By role, the other way: gaplic reaches GinsFSM's role over the
     // dynamic route.
     srv.post("probe", "EV_SEND", kw! { "role" => "titi", "gobj" => "pyecho", "event" => "EV_QUERY", "kw" => kw! { "data" => "to titi" } });
-    titi.wait("the query by role", |j| recv_event(j, "EV_QUERY") && j["kw"]["data"] == "to titi");
-    let answer = srv.wait(WAIT, "GinsFSM's answer", |s| is(s, "probe", "EV_QUERY_ANSWER"));
+    titi.wait("the query by role", |j| {
+        recv_event(j, "EV_QUERY") && j["kw"]["data"] == "to titi"
+    });
+    let answer = srv.wait(WAIT, "GinsFSM's answer", |s| {
+        is(s, "probe", "EV_QUERY_ANSWER")
+    });
     assert_eq!(text(&answer.kw, "data"), "to titi");
 
     // GinsFSM subscribes to a gaplic gobj's output event.
     titi.command("subscribe rsrv - probe EV_EMITTED");
     titi.command(r#"send rsrv - probe EV_NOTE {"data": "sync"}"#);
-    srv.wait(WAIT, "the note after the subscription", |s| is(s, "probe", "EV_NOTE") && text(&s.kw, "data") == "sync");
+    srv.wait(WAIT, "the note after the subscription", |s| {
+        is(s, "probe", "EV_NOTE") && text(&s.kw, "data") == "sync"
+    });
     srv.post("probe", "EV_EMIT", kw! { "data" => "from gaplic" });
     let emitted = titi.wait("the broadcast", |j| recv_event(j, "EV_EMITTED"));
     assert_eq!(emitted["kw"]["data"], "from gaplic");

@@ -32,7 +32,11 @@ fn pair_with(tag: &str, client_kw: Kw) -> (Peer, Peer) {
     );
     let opened = cli.wait(WAIT, "route opened", |s| is(s, "probe", "EV_ROUTE_OPENED"));
     assert_eq!(text(&opened.kw, "gaplic"), srv_name);
-    assert_eq!(text(&opened.kw, "mode"), "gaplic", "two gaplic routers use the extensions");
+    assert_eq!(
+        text(&opened.kw, "mode"),
+        "gaplic",
+        "two gaplic routers use the extensions"
+    );
     assert_eq!(text(&opened.kw, "kind"), "static");
     let opened = srv.wait(WAIT, "route opened", |s| is(s, "probe", "EV_ROUTE_OPENED"));
     assert_eq!(text(&opened.kw, "kind"), "dynamic");
@@ -62,7 +66,9 @@ fn events_and_answers_by_name_and_by_role() {
         "EV_SEND",
         kw! { "role" => "storage", "gobj" => "probe", "event" => "EV_QUERY", "kw" => kw! { "data" => "by-role" } },
     );
-    let answer = cli.wait(WAIT, "the answer by role", |s| is(s, "probe2", "EV_QUERY_ANSWER"));
+    let answer = cli.wait(WAIT, "the answer by role", |s| {
+        is(s, "probe2", "EV_QUERY_ANSWER")
+    });
     assert_eq!(text(&answer.kw, "data"), "by-role");
 
     // The server reaches the client by its name over the dynamic route.
@@ -87,7 +93,11 @@ fn failures_reach_the_sender() {
         kw! { "gaplic" => "srv-fail", "gobj" => "nobody", "event" => "EV_QUERY" },
     );
     let failed = cli.wait(WAIT, "the nack", |s| is(s, "probe", "EV_SEND_FAILED"));
-    assert!(text(&failed.kw, "reason").contains("GObj 'nobody' UNKNOWN"), "{}", failed.kw);
+    assert!(
+        text(&failed.kw, "reason").contains("GObj 'nobody' UNKNOWN"),
+        "{}",
+        failed.kw
+    );
     assert_eq!(text(&failed.kw, "gobj"), "nobody");
 
     // Delivered but refused by the machine: with a gaplic peer the nack
@@ -98,7 +108,11 @@ fn failures_reach_the_sender() {
         kw! { "gaplic" => "srv-fail", "gobj" => "probe", "event" => "EV_NOT_DECLARED" },
     );
     let failed = cli.wait(WAIT, "the refusal", |s| is(s, "probe", "EV_SEND_FAILED"));
-    assert!(text(&failed.kw, "reason").contains("EV_NOT_DECLARED"), "{}", failed.kw);
+    assert!(
+        text(&failed.kw, "reason").contains("EV_NOT_DECLARED"),
+        "{}",
+        failed.kw
+    );
 
     // No route at all: the send itself fails.
     cli.post(
@@ -107,7 +121,11 @@ fn failures_reach_the_sender() {
         kw! { "gaplic" => "elsewhere", "gobj" => "probe", "event" => "EV_QUERY" },
     );
     let failed = cli.wait(WAIT, "no route", |s| is(s, "probe", "EV_SEND_FAILED"));
-    assert!(text(&failed.kw, "reason").contains("no route to gobj `probe` of gaplic `elsewhere`"), "{}", failed.kw);
+    assert!(
+        text(&failed.kw, "reason").contains("no route to gobj `probe` of gaplic `elsewhere`"),
+        "{}",
+        failed.kw
+    );
 
     // A payload JSON cannot carry.
     cli.post(
@@ -115,8 +133,14 @@ fn failures_reach_the_sender() {
         "EV_SEND",
         kw! { "gaplic" => "srv-fail", "gobj" => "probe", "event" => "EV_NOTE", "kw" => kw! { "raw" => vec![1_u8] } },
     );
-    let failed = cli.wait(WAIT, "refused payload", |s| is(s, "probe", "EV_SEND_FAILED"));
-    assert!(text(&failed.kw, "reason").contains("kw key `raw` cannot be sent"), "{}", failed.kw);
+    let failed = cli.wait(WAIT, "refused payload", |s| {
+        is(s, "probe", "EV_SEND_FAILED")
+    });
+    assert!(
+        text(&failed.kw, "reason").contains("kw key `raw` cannot be sent"),
+        "{}",
+        failed.kw
+    );
     cli.stop();
     srv.stop();
 }
@@ -164,7 +188,10 @@ fn every_remote_subscriber_receives_broadcasts_until_it_unsubscribes() {
     cli.wait(WAIT, "the answer", |s| is(s, "probe2", "EV_QUERY_ANSWER"));
     srv.post("probe", "EV_EMIT", kw! { "data" => "second" });
     let seen = cli.wait(WAIT, "the second broadcast", |s| s.event == "EV_EMITTED");
-    assert_eq!((seen.probe.as_str(), text(&seen.kw, "data").as_str()), ("probe", "second"));
+    assert_eq!(
+        (seen.probe.as_str(), text(&seen.kw, "data").as_str()),
+        ("probe", "second")
+    );
     srv.post("probe", "EV_EMIT", kw! { "data" => "third" });
     let seen = cli.wait(WAIT, "the third broadcast", |s| s.event == "EV_EMITTED");
     assert_eq!(seen.probe, "probe", "probe2 unsubscribed");
@@ -203,7 +230,8 @@ fn a_full_queue_refuses_the_send() {
     }
     let failed = cli.wait(WAIT, "a refusal", |s| is(s, "probe", "EV_SEND_FAILED"));
     assert!(
-        text(&failed.kw, "reason").contains("the queue of the route to `srv-full` is full (2 events)"),
+        text(&failed.kw, "reason")
+            .contains("the queue of the route to `srv-full` is full (2 events)"),
         "{}",
         failed.kw
     );
@@ -247,9 +275,13 @@ fn after_a_reconnect_what_was_not_acked_is_sent_again_and_delivered_once() {
         }
     }
     assert!(dropped);
-    let closed = cli.wait(WAIT, "the route closed", |s| is(s, "probe", "EV_ROUTE_CLOSED"));
+    let closed = cli.wait(WAIT, "the route closed", |s| {
+        is(s, "probe", "EV_ROUTE_CLOSED")
+    });
     assert_eq!(text(&closed.kw, "gaplic"), "srv-again");
-    cli.wait(WAIT, "the route opened again", |s| is(s, "probe", "EV_ROUTE_OPENED"));
+    cli.wait(WAIT, "the route opened again", |s| {
+        is(s, "probe", "EV_ROUTE_OPENED")
+    });
     // Nothing more: no duplicate after the last one.
     srv.post("probe", "EV_NOTE", kw! { "i" => -1 });
     let last = srv.wait(WAIT, "the marker", |s| is(s, "probe", "EV_NOTE"));
@@ -295,14 +327,22 @@ fn a_shared_secret_lets_in_only_the_peers_that_prove_it() {
     // its sender.
     let (srv, cli) = secret_pair("secret-bad", "s3cret", "guess");
     let failed = cli.wait(WAIT, "the refusal", |s| is(s, "probe", "EV_SEND_FAILED"));
-    assert!(text(&failed.kw, "reason").contains("failed the shared secret check"), "{}", failed.kw);
+    assert!(
+        text(&failed.kw, "reason").contains("failed the shared secret check"),
+        "{}",
+        failed.kw
+    );
     cli.stop();
     srv.stop();
 
     // A client without a secret is answered with nacks.
     let (srv, cli) = secret_pair("secret-none", "s3cret", "");
     let failed = cli.wait(WAIT, "the nack", |s| is(s, "probe", "EV_SEND_FAILED"));
-    assert!(text(&failed.kw, "reason").contains("prove its shared secret"), "{}", failed.kw);
+    assert!(
+        text(&failed.kw, "reason").contains("prove its shared secret"),
+        "{}",
+        failed.kw
+    );
     cli.stop();
     srv.stop();
 }

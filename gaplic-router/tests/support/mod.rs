@@ -65,7 +65,10 @@ gobj! {
 }
 
 fn opt(ev: &Event, key: &str) -> Option<String> {
-    ev.get::<Option<String>>(key).ok().flatten().filter(|s| !s.is_empty())
+    ev.get::<Option<String>>(key)
+        .ok()
+        .flatten()
+        .filter(|s| !s.is_empty())
 }
 
 impl Probe {
@@ -93,7 +96,11 @@ impl Probe {
         if let Err(error) = sent {
             self.record(
                 cx,
-                &Event::new("EV_SEND_FAILED", kw! { "reason" => error.to_string() }, None),
+                &Event::new(
+                    "EV_SEND_FAILED",
+                    kw! { "reason" => error.to_string() },
+                    None,
+                ),
             )?;
         }
         Ok(Value::Null)
@@ -221,7 +228,10 @@ pub fn is(seen: &Seen, probe: &str, event: &str) -> bool {
 
 /// A string of a payload, or "".
 pub fn text(kw: &Kw, key: &str) -> String {
-    kw.get::<Option<String>>(key).ok().flatten().unwrap_or_default()
+    kw.get::<Option<String>>(key)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 pub const WAIT: Duration = Duration::from_secs(10);
