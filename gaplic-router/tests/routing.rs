@@ -259,18 +259,7 @@ fn after_a_reconnect_what_was_not_acked_is_sent_again_and_delivered_once() {
         assert_eq!(note.kw.get::<i64>("i"), Ok(i), "each note once, in order");
         if i == 300 {
             // Cut the connection under the flood, from the server's side.
-            srv.handle
-                .call(|gaplic| {
-                    let router = gaplic.find_unique_gobj("router").unwrap();
-                    let listeners: Vec<GobjId> = gaplic.children_of(router).collect();
-                    for listener in listeners {
-                        let socks: Vec<GobjId> = gaplic.children_of(listener).collect();
-                        for sock in socks {
-                            gaplic.post(sock, "EV_DROP", Kw::new()).unwrap();
-                        }
-                    }
-                })
-                .unwrap();
+            cut_connections(&srv);
             dropped = true;
         }
     }
@@ -343,6 +332,58 @@ fn a_shared_secret_lets_in_only_the_peers_that_prove_it() {
         "{}",
         failed.kw
     );
+    cli.stop();
+    srv.stop();
+}
+
+/// Drops the server side of every connection of `peer`'s router.
+fn cut_connections(peer: &Peer) {
+    peer.handle
+        .call(|gaplic| {
+            let router = gaplic.find_unique_gobj("router").unwrap();
+            let listeners: Vec<GobjId> = gaplic.children_of(router).collect();
+            for listener in listeners {
+                let socks: Vec<GobjId> = gaplic.children_of(listener).collect();
+                for sock in socks {
+                    gaplic.post(sock, "EV_DROP", Kw::new()).unwrap();
+                }
+            }
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_subscription_is_made_again_when_its_route_reopens() {
+    let (srv, cli) = pair_with("resub", kw! { "reconnect_delay" => 0.05 });
+    cli.post(
+        "probe",
+        "EV_SUBSCRIBE",
+        kw! { "gaplic" => "srv-resub", "gobj" => "probe", "event" => "EV_EMITTED" },
+    );
+    let sync = |tag: &str| {
+        cli.post(
+            "probe",
+            "EV_SEND",
+            kw! { "gaplic" => "srv-resub", "gobj" => "probe", "event" => "EV_QUERY", "kw" => kw! { "data" => tag } },
+        );
+        let answer = cli.wait(WAIT, "the answer", |s| is(s, "probe", "EV_QUERY_ANSWER"));
+        assert_eq!(text(&answer.kw, "data"), tag);
+    };
+    sync("before");
+    srv.post("probe", "EV_EMIT", kw! { "data" => "one" });
+    let seen = cli.wait(WAIT, "the first broadcast", |s| is(s, "probe", "EV_EMITTED"));
+    assert_eq!(text(&seen.kw, "data"), "one");
+
+    cut_connections(&srv);
+    cli.wait(WAIT, "the route closed", |s| is(s, "probe", "EV_ROUTE_CLOSED"));
+    cli.wait(WAIT, "the route reopened", |s| is(s, "probe", "EV_ROUTE_OPENED"));
+    sync("after");
+    srv.post("probe", "EV_EMIT", kw! { "data" => "two" });
+    srv.post("probe", "EV_EMIT", kw! { "data" => "three" });
+    for data in ["two", "three"] {
+        let seen = cli.wait(WAIT, "a broadcast after the reconnect", |s| is(s, "probe", "EV_EMITTED"));
+        assert_eq!(text(&seen.kw, "data"), data, "once each, in order");
+    }
     cli.stop();
     srv.stop();
 }
