@@ -227,8 +227,12 @@ fn a_peer_that_never_reads_is_cut_off_and_the_router_goes_on() {
     });
     assert_eq!(support::text(&closed.kw, "gaplic"), "deaf");
     let reason = support::text(&closed.kw, "reason");
+    // Whichever comes first: no pong, the output over its limit, or the
+    // socket's own idle timeout once it stopped reading the peer.
     assert!(
-        reason.contains("no answer to pings") || reason.contains("output buffer full"),
+        ["no answer to pings", "output buffer full", "idle for"]
+            .iter()
+            .any(|why| reason.contains(why)),
         "{reason}"
     );
     // Another client is served as before.
