@@ -510,11 +510,17 @@ impl GRouter {
             .find(|(_, r)| matches!(r.kind, RouteKind::Static { connex, .. } if connex == source))
             .map(|(id, _)| *id);
         let limit = self.limit();
+        let url = route
+            .and_then(|id| self.routes_by_id.get(&id))
+            .and_then(|r| match &r.kind {
+                RouteKind::Static { urls, .. } => urls.first().map(|url| websocket_url(url)),
+                RouteKind::Dynamic => None,
+            });
         let ws = match route {
-            Some(id) => {
-                let url = match &self.routes_by_id[&id].kind {
-                    RouteKind::Static { urls, .. } => websocket_url(&urls[0]),
-                    RouteKind::Dynamic => unreachable!("a dynamic route has no connex"),
+            Some(_) => {
+                let Some(url) = url else {
+                    tracing::warn!(target: "gaplic::router", "a static route without a url");
+                    return Ok(Value::Null);
                 };
                 match Link::client(&url, limit) {
                     Ok(ws) => ws,
@@ -959,7 +965,12 @@ impl GRouter {
                 .map(|(id, _)| *id)
         });
         let id = match existing {
-            Some(id) if self.routes_by_id[&id].mode == mode && mode != Mode::GinsFsm => id,
+            Some(id)
+                if mode != Mode::GinsFsm
+                    && self.routes_by_id.get(&id).is_some_and(|r| r.mode == mode) =>
+            {
+                id
+            }
             Some(id) if state.route == Some(id) => id,
             Some(id) => {
                 self.delete_route(cx, id, "the peer restarted");
@@ -973,7 +984,9 @@ impl GRouter {
                 cx.cancel_timer(timer);
             }
         }
-        let route = self.routes_by_id.get_mut(&id).expect("made above");
+        let Some(route) = self.routes_by_id.get_mut(&id) else {
+            return;
+        };
         route.name = name.clone();
         route.roles = roles.clone();
         route.their_roles = card.my_roles.clone();
@@ -1453,8 +1466,11 @@ impl GRouter {
             self.nack(link, &event, reason);
             return;
         };
-        let route = &self.routes_by_id[&id];
-        if route.link.is_none() && !route.is_static() && route.parked_since.is_none() {
+        let usable = self
+            .routes_by_id
+            .get(&id)
+            .is_some_and(|r| r.link.is_some() || r.is_static() || r.parked_since.is_some());
+        if !usable {
             self.nack(link, &event, "Route found but DISCONNECTED".to_owned());
             return;
         }

@@ -371,17 +371,25 @@ fn a_subscription_is_made_again_when_its_route_reopens() {
     };
     sync("before");
     srv.post("probe", "EV_EMIT", kw! { "data" => "one" });
-    let seen = cli.wait(WAIT, "the first broadcast", |s| is(s, "probe", "EV_EMITTED"));
+    let seen = cli.wait(WAIT, "the first broadcast", |s| {
+        is(s, "probe", "EV_EMITTED")
+    });
     assert_eq!(text(&seen.kw, "data"), "one");
 
     cut_connections(&srv);
-    cli.wait(WAIT, "the route closed", |s| is(s, "probe", "EV_ROUTE_CLOSED"));
-    cli.wait(WAIT, "the route reopened", |s| is(s, "probe", "EV_ROUTE_OPENED"));
+    cli.wait(WAIT, "the route closed", |s| {
+        is(s, "probe", "EV_ROUTE_CLOSED")
+    });
+    cli.wait(WAIT, "the route reopened", |s| {
+        is(s, "probe", "EV_ROUTE_OPENED")
+    });
     sync("after");
     srv.post("probe", "EV_EMIT", kw! { "data" => "two" });
     srv.post("probe", "EV_EMIT", kw! { "data" => "three" });
     for data in ["two", "three"] {
-        let seen = cli.wait(WAIT, "a broadcast after the reconnect", |s| is(s, "probe", "EV_EMITTED"));
+        let seen = cli.wait(WAIT, "a broadcast after the reconnect", |s| {
+            is(s, "probe", "EV_EMITTED")
+        });
         assert_eq!(text(&seen.kw, "data"), data, "once each, in order");
     }
     cli.stop();
