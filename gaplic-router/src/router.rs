@@ -145,7 +145,7 @@ gobj! {
         listener: Option<GobjId>,
         next_route: u64,
         routes_by_id: BTreeMap<u64, Route>,
-        links: HashMap<GobjId, LinkState>,
+        links: BTreeMap<GobjId, LinkState>,
         exports: HashMap<String, Export>,
         next_import: u64,
         imports: BTreeMap<u64, Import>,
@@ -155,7 +155,7 @@ gobj! {
         flush_posted: bool,
         /// Per link, the last event delivered and not yet acknowledged
         /// (gaplic peers: one ack covers it and those before it).
-        pending_acks: HashMap<GobjId, (u64, String)>,
+        pending_acks: BTreeMap<GobjId, (u64, String)>,
         tick: Option<TimerId>,
     }
     events {
@@ -1544,7 +1544,10 @@ impl GRouter {
         let (Some(link), true) = (route.link, route.opened) else {
             return;
         };
-        let mut out = Vec::new();
+        let Some(state) = self.links.get_mut(&link) else {
+            return;
+        };
+        let mut sent = false;
         while route.in_flight.len() < route.window(window) {
             let Some(mut pending) = route.queue.pop_front() else {
                 break;
@@ -1552,18 +1555,28 @@ impl GRouter {
             if pending.event.serial.is_none() {
                 pending.event.serial = Some(route.next_serial());
             }
-            out.push(Message::Event(pending.event.clone()));
+            match wire::encode_event(&pending.event) {
+                Ok(text) => {
+                    if let Err(reason) = state.ws.send_text(text) {
+                        tracing::warn!(target: "gaplic::router", %reason, "message not sent");
+                    }
+                    sent = true;
+                }
+                // Payloads are checked when queued, and forwarded ones
+                // came as JSON: this cannot happen, but it is traced.
+                Err(error) => tracing::warn!(target: "gaplic::router", %error, "event not sent"),
+            }
             route.in_flight.push_back(pending);
         }
-        for message in out {
-            self.transmit(link, &message);
+        if sent {
+            self.dirty.push(link);
         }
     }
 
     /// Writes one message on a link (sent at the next flush).
     fn transmit(&mut self, link: GobjId, message: &Message) {
-        let text = match wire::encode(message) {
-            Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
+        let text = match wire::encode_to_string(message) {
+            Ok(text) => text,
             Err(error) => {
                 tracing::warn!(target: "gaplic::router", %error, "message not sent");
                 return;

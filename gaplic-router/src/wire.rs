@@ -428,6 +428,15 @@ pub(crate) fn decode_reference(bytes: &[u8]) -> Result<Message, WireError> {
 /// # Ok::<(), gaplic_router::wire::WireError>(())
 /// ```
 pub fn encode(message: &Message) -> Result<Vec<u8>, WireError> {
+    encode_to_string(message).map(String::into_bytes)
+}
+
+/// [`encode`], as the text a websocket text frame carries.
+///
+/// # Errors
+///
+/// As [`encode`].
+pub fn encode_to_string(message: &Message) -> Result<String, WireError> {
     // Written straight from borrowed fields, `message_type` first: no
     // intermediate map.
     #[derive(Serialize)]
@@ -435,19 +444,6 @@ pub fn encode(message: &Message) -> Result<Vec<u8>, WireError> {
         message_type: &'static str,
         my_gaplic_name: &'a Option<String>,
         my_roles: &'a [String],
-    }
-    #[derive(Serialize)]
-    struct Event<'a> {
-        message_type: &'static str,
-        serial: Option<u64>,
-        event_name: &'a str,
-        destination_gaplic: &'a Option<String>,
-        destination_role: &'a Option<String>,
-        destination_gobj: &'a str,
-        origin_gaplic: &'a Option<String>,
-        origin_role: &'a Roles,
-        origin_gobj: &'a Option<String>,
-        kw: KwJson<'a>,
     }
     #[derive(Serialize)]
     struct Ack<'a> {
@@ -465,39 +461,63 @@ pub fn encode(message: &Message) -> Result<Vec<u8>, WireError> {
     }
     let message_type = message.message_type();
     let written = match message {
-        Message::IdentityCard(card) | Message::IdentityCardAck(card) => serde_json::to_vec(&Card {
-            message_type,
-            my_gaplic_name: &card.my_gaplic_name,
-            my_roles: &card.my_roles,
-        }),
-        Message::Event(event) => {
-            check_kw(&event.kw)?;
-            serde_json::to_vec(&Event {
+        Message::IdentityCard(card) | Message::IdentityCardAck(card) => {
+            serde_json::to_string(&Card {
                 message_type,
-                serial: event.serial,
-                event_name: &event.event_name,
-                destination_gaplic: &event.destination_gaplic,
-                destination_role: &event.destination_role,
-                destination_gobj: &event.destination_gobj,
-                origin_gaplic: &event.origin_gaplic,
-                origin_role: &event.origin_role,
-                origin_gobj: &event.origin_gobj,
-                kw: KwJson(&event.kw),
+                my_gaplic_name: &card.my_gaplic_name,
+                my_roles: &card.my_roles,
             })
         }
-        Message::EventAck(ack) => serde_json::to_vec(&Ack {
+        Message::Event(event) => return encode_event(event),
+        Message::EventAck(ack) => serde_json::to_string(&Ack {
             message_type,
             serial: ack.serial,
             event_name: &ack.event_name,
             reference: &ack.reference,
         }),
-        Message::EventNack(nack) => serde_json::to_vec(&Nack {
+        Message::EventNack(nack) => serde_json::to_string(&Nack {
             message_type,
             serial: nack.serial,
             event_name: &nack.event_name,
             error_message: &nack.error_message,
         }),
     };
+    // Strings, numbers and a checked `kw`: nothing here can fail.
+    Ok(written.unwrap_or_default())
+}
+
+/// An `__event__` message, encoded from a borrowed event.
+///
+/// # Errors
+///
+/// As [`encode`].
+pub fn encode_event(event: &IntraEvent) -> Result<String, WireError> {
+    #[derive(Serialize)]
+    struct Event<'a> {
+        message_type: &'static str,
+        serial: Option<u64>,
+        event_name: &'a str,
+        destination_gaplic: &'a Option<String>,
+        destination_role: &'a Option<String>,
+        destination_gobj: &'a str,
+        origin_gaplic: &'a Option<String>,
+        origin_role: &'a Roles,
+        origin_gobj: &'a Option<String>,
+        kw: KwJson<'a>,
+    }
+    check_kw(&event.kw)?;
+    let written = serde_json::to_string(&Event {
+        message_type: EVENT,
+        serial: event.serial,
+        event_name: &event.event_name,
+        destination_gaplic: &event.destination_gaplic,
+        destination_role: &event.destination_role,
+        destination_gobj: &event.destination_gobj,
+        origin_gaplic: &event.origin_gaplic,
+        origin_role: &event.origin_role,
+        origin_gobj: &event.origin_gobj,
+        kw: KwJson(&event.kw),
+    });
     // Strings, numbers and a checked `kw`: nothing here can fail.
     Ok(written.unwrap_or_default())
 }
