@@ -395,3 +395,55 @@ fn a_subscription_is_made_again_when_its_route_reopens() {
     cli.stop();
     srv.stop();
 }
+
+#[test]
+fn an_event_for_another_gaplic_is_forwarded() {
+    // fx-z dials fx-y, which dials fx-x: fx-z reaches fx-x's role through
+    // fx-y, which reports it as `*xrole` in its card ack.
+    let x = Peer::start("fx-x", &["xrole"], kw! { "server" => true }, &["probe"]);
+    let x_url = format!("ws://{}", x.listen.clone().unwrap());
+    let y = Peer::start(
+        "fx-y",
+        &["yrole"],
+        kw! { "server" => true, "static_routes" => format!("fx-x, xrole, {x_url}") },
+        &["probe"],
+    );
+    y.wait(WAIT, "fx-y's route to fx-x", |s| {
+        is(s, "probe", "EV_ROUTE_OPENED")
+    });
+    let y_url = format!("ws://{}", y.listen.clone().unwrap());
+    let z = Peer::start(
+        "fx-z",
+        &["zrole"],
+        kw! { "static_routes" => format!("fx-y, yrole, {y_url}") },
+        &["probe"],
+    );
+    z.wait(WAIT, "fx-z's route to fx-y", |s| {
+        is(s, "probe", "EV_ROUTE_OPENED")
+    });
+    z.post(
+        "probe",
+        "EV_SEND",
+        kw! { "gaplic" => "fx-x", "role" => "xrole", "gobj" => "probe", "event" => "EV_NOTE", "kw" => kw! { "hops" => 2 } },
+    );
+    let note = x.wait(WAIT, "the forwarded note", |s| is(s, "probe", "EV_NOTE"));
+    assert_eq!(note.kw.get::<i64>("hops"), Ok(2));
+    let origin: Kw = note.kw.get("__intra_event__").unwrap();
+    assert_eq!(text(&origin, "origin_gaplic"), "fx-z");
+
+    // fx-y has no route to a gaplic of that name or role: nacked there.
+    z.post(
+        "probe",
+        "EV_SEND",
+        kw! { "gaplic" => "fx-y", "gobj" => "nobody", "event" => "EV_NOTE" },
+    );
+    let failed = z.wait(WAIT, "the nack", |s| is(s, "probe", "EV_SEND_FAILED"));
+    assert!(
+        text(&failed.kw, "reason").contains("GObj 'nobody' UNKNOWN"),
+        "{}",
+        failed.kw
+    );
+    z.stop();
+    y.stop();
+    x.stop();
+}
