@@ -226,6 +226,9 @@ struct LinkState {
     nonces: (Option<String>, Option<String>),
     /// Whether the peer proved the secret (always, without one).
     verified: bool,
+    /// The two ends, `peer` then `local`: the name of a nameless
+    /// client's route, as GinsFSM names it.
+    ends: String,
 }
 
 /// A subscription of a remote gobj to an output event of a local one.
@@ -546,6 +549,11 @@ impl GRouter {
                 last_rx: now,
                 nonces: (None, None),
                 verified: self.secret.is_empty(),
+                ends: format!(
+                    "{}{}",
+                    ev.get::<Option<String>>("peername")?.unwrap_or_default(),
+                    ev.get::<Option<String>>("sockname")?.unwrap_or_default()
+                ),
             },
         );
         self.dirty.push(source);
@@ -949,7 +957,7 @@ impl GRouter {
             .my_gaplic_name
             .clone()
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| format!("^{link}"));
+            .unwrap_or_else(|| format!("^{}", state.ends));
         let roles: Vec<String> = card
             .my_roles
             .iter()

@@ -242,3 +242,25 @@ fn a_peer_that_never_reads_is_cut_off_and_the_router_goes_on() {
     assert_eq!(next(&mut ws)["message_type"], "__event_ack__");
     srv.stop();
 }
+
+#[test]
+fn a_nameless_client_gets_a_route_named_after_both_ends() {
+    let srv = server("anon-srv");
+    let mut ws = connect(&srv);
+    let local = ws.get_ref().local_addr().unwrap().to_string();
+    send(
+        &mut ws,
+        json!({"message_type": "__identity_card__", "my_gaplic_name": null, "my_roles": [null]}),
+    );
+    assert_eq!(next(&mut ws)["message_type"], "__identity_card_ack__");
+    let opened = srv.wait(WAIT, "the route opened", |s| {
+        is(s, "probe", "EV_ROUTE_OPENED")
+    });
+    let name = support::text(&opened.kw, "gaplic");
+    assert_eq!(
+        name,
+        format!("^{local}{}", srv.listen.clone().unwrap()),
+        "GinsFSM names it `^<peer><local>`"
+    );
+    srv.stop();
+}
