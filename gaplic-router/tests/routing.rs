@@ -447,3 +447,42 @@ fn an_event_for_another_gaplic_is_forwarded() {
     y.stop();
     x.stop();
 }
+
+#[test]
+fn a_gaplic_peer_that_does_not_come_back_fails_what_waits_for_it() {
+    let srv = Peer::start(
+        "srv-linger",
+        &["storage"],
+        kw! { "server" => true, "route_linger" => 0.3 },
+        &["probe"],
+    );
+    let url = format!("ws://{}", srv.listen.clone().unwrap());
+    let cli = Peer::start(
+        "cli-linger",
+        &["front"],
+        kw! { "static_routes" => format!("srv-linger, storage, {url}") },
+        &["probe"],
+    );
+    srv.wait(WAIT, "the route opened", |s| {
+        is(s, "probe", "EV_ROUTE_OPENED")
+    });
+    cli.stop();
+    srv.wait(WAIT, "the route closed", |s| {
+        is(s, "probe", "EV_ROUTE_CLOSED")
+    });
+    // The route waits for the peer: the event is queued, not refused...
+    srv.post(
+        "probe",
+        "EV_SEND",
+        kw! { "gaplic" => "cli-linger", "gobj" => "probe", "event" => "EV_NOTE" },
+    );
+    // ...and fails when the peer has not come back in time.
+    let failed = srv.wait(WAIT, "the failure", |s| is(s, "probe", "EV_SEND_FAILED"));
+    assert!(
+        text(&failed.kw, "reason")
+            .contains("route to `cli-linger` closed: the peer did not come back"),
+        "{}",
+        failed.kw
+    );
+    srv.stop();
+}
