@@ -101,6 +101,10 @@ gobj! {
         /// is refused (a forwarded event is nacked).
         #[attr(default = 256, range = 1..=1_000_000)]
         queue_limit: u64,
+        /// Most subscriptions remote gobjs may hold on local ones, all
+        /// routes together; past it a subscription is nacked.
+        #[attr(default = 10_000, range = 1..=10_000_000)]
+        max_remote_subscriptions: u64,
         /// Most events in flight on a route between gaplic peers (GinsFSM
         /// peers: 1).
         #[attr(default = 64, range = 1..=65_536)]
@@ -1001,16 +1005,23 @@ impl GRouter {
         if route.mode != mode {
             route.delivered = 0;
         }
+        // A card again on an open link only updates the route (GinsFSM's
+        // "UPDATE"): nothing is sent again, nothing announced again.
+        let again = route.opened && route.link == Some(link);
         route.mode = mode.clone();
         route.link = Some(link);
         route.opened = true;
         route.parked_since = None;
-        route.requeue_in_flight();
+        if !again {
+            route.requeue_in_flight();
+        }
         if send_ack {
             let ack = self.card(subcontracted);
             self.transmit(link, &Message::IdentityCardAck(ack));
         }
-        self.route_opened(cx, id, "dynamic");
+        if !again {
+            self.route_opened(cx, id, "dynamic");
+        }
     }
 
     fn identity_card_ack(&mut self, cx: &mut Cx<Self>, link: GobjId, card: IdentityCard) {
@@ -1794,6 +1805,13 @@ impl GRouter {
         let Some(me) = self.me else {
             return;
         };
+        let limit = usize::try_from(self.max_remote_subscriptions).unwrap_or(usize::MAX);
+        if self.exports.len() >= limit {
+            let reason =
+                format!("Cannot make external subscription: {limit} remote subscriptions already");
+            self.nack(link, &event, reason);
+            return;
+        }
         let already = self
             .exports
             .values()

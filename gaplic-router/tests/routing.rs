@@ -486,3 +486,35 @@ fn a_gaplic_peer_that_does_not_come_back_fails_what_waits_for_it() {
     );
     srv.stop();
 }
+
+#[test]
+fn remote_subscriptions_are_bounded() {
+    let srv = Peer::start(
+        "srv-cap",
+        &["storage"],
+        kw! { "server" => true, "max_remote_subscriptions" => 1 },
+        &["probe"],
+    );
+    let url = format!("ws://{}", srv.listen.clone().unwrap());
+    let cli = Peer::start(
+        "cli-cap",
+        &["front"],
+        kw! { "static_routes" => format!("srv-cap, storage, {url}") },
+        &["probe", "probe2"],
+    );
+    for probe in ["probe", "probe2"] {
+        cli.post(
+            probe,
+            "EV_SUBSCRIBE",
+            kw! { "gaplic" => "srv-cap", "gobj" => "probe", "event" => "EV_EMITTED" },
+        );
+    }
+    let failed = cli.wait(WAIT, "the refusal", |s| is(s, "probe2", "EV_SEND_FAILED"));
+    assert!(
+        text(&failed.kw, "reason").contains("1 remote subscriptions already"),
+        "{}",
+        failed.kw
+    );
+    cli.stop();
+    srv.stop();
+}
