@@ -305,24 +305,35 @@ fn tcp_round_trip() -> Duration {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if std::env::args().any(|a| a == "--list") {
-        println!("router: bench");
+        println!("round-trip: bench");
+        println!("one-way: bench");
         return;
     }
-    let tcp = tcp_round_trip();
-    let router = router_round_trip();
-    println!(
-        "ratio router/round-trip gaplic/raw-tcp = {:.2} (router {:.1} us, raw TCP {:.1} us; target <= 2)",
-        router.as_secs_f64() / tcp.as_secs_f64(),
-        router.as_secs_f64() * 1e6,
-        tcp.as_secs_f64() * 1e6
-    );
-    let window = one_way(true, ONE_WAY);
-    let stop_and_wait = one_way(false, STOP_AND_WAIT);
-    println!(
-        "ratio router/one-way gaplic-window/stop-and-wait = {:.1} (window {:.0} events/s, stop-and-wait {:.0} events/s; target >= 10)",
-        window / stop_and_wait,
-        window,
-        stop_and_wait
-    );
+    // `cargo bench -p gaplic-router --bench router -- one-way` runs one part.
+    let wanted = |part: &str| args.is_empty() || args.iter().any(|a| part.contains(a.as_str()));
+    if wanted("round-trip") {
+        let tcp = tcp_round_trip();
+        let router = router_round_trip();
+        println!(
+            "ratio router/round-trip gaplic/raw-tcp = {:.2} (router {:.1} us, raw TCP {:.1} us; target <= 2)",
+            router.as_secs_f64() / tcp.as_secs_f64(),
+            router.as_secs_f64() * 1e6,
+            tcp.as_secs_f64() * 1e6
+        );
+    }
+    if wanted("one-way") {
+        let window = one_way(true, ONE_WAY);
+        let stop_and_wait = one_way(false, STOP_AND_WAIT);
+        println!(
+            "ratio router/one-way gaplic-window/stop-and-wait = {:.1} (window {:.0} events/s, stop-and-wait {:.0} events/s; target >= 10)",
+            window / stop_and_wait,
+            window,
+            stop_and_wait
+        );
+    }
 }

@@ -56,12 +56,19 @@ pub fn decode_all(data: &[u8]) {
 fn round_trip(bytes: &[u8]) {
     let decoded = wire::decode(bytes, FUZZ_LIMIT);
     if bytes.len() <= FUZZ_LIMIT {
-        // The fast path and the long way agree.
+        // The fast path and the long way agree, from bytes and from text.
         assert_eq!(
             decoded,
             wire::decode_reference(bytes),
             "the two decoders disagree"
         );
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            assert_eq!(
+                wire::decode_text(text, FUZZ_LIMIT),
+                decoded,
+                "text and bytes disagree"
+            );
+        }
     }
     let Ok(message) = decoded else {
         return;

@@ -878,7 +878,7 @@ impl GRouter {
     }
 
     fn message(&mut self, cx: &mut Cx<Self>, link: GobjId, text: &str) {
-        let message = match wire::decode(text.as_bytes(), self.limit()) {
+        let message = match wire::decode_text(text, self.limit()) {
             Ok(message) => message,
             Err(error) => {
                 self.bad_message(link, text, &error.to_string());

@@ -334,6 +334,25 @@ pub fn decode(bytes: &[u8], limit: usize) -> Result<Message, WireError> {
     }
 }
 
+/// [`decode`] for text already known to be UTF-8 (a websocket text
+/// message): its strings are not checked again.
+///
+/// # Errors
+///
+/// As [`decode`].
+pub fn decode_text(text: &str, limit: usize) -> Result<Message, WireError> {
+    if text.len() > limit {
+        return Err(WireError::TooLarge {
+            size: text.len(),
+            limit,
+        });
+    }
+    match fast::decode(text) {
+        Some(message) => Ok(message),
+        None => decode_reference(text.as_bytes()),
+    }
+}
+
 /// [`decode`] through a JSON tree, without the size check: slower, and
 /// the one that names faults. [`decode`]'s fast path must agree with it
 /// (the fuzz target checks that).
@@ -579,31 +598,48 @@ mod fast {
         IdentityCard, IntraEvent, Message, Roles,
     };
 
-    pub(super) fn decode(bytes: &[u8]) -> Option<Message> {
+    /// What the fast path reads: bytes, or text whose UTF-8 serde_json
+    /// then does not check again.
+    pub(super) trait Input<'de>: Copy {
+        /// `self` read whole as a `T`.
+        fn parse<T: Deserialize<'de>>(self) -> Option<T>;
+    }
+
+    impl<'de> Input<'de> for &'de [u8] {
+        fn parse<T: Deserialize<'de>>(self) -> Option<T> {
+            serde_json::from_slice(self).ok()
+        }
+    }
+
+    impl<'de> Input<'de> for &'de str {
+        fn parse<T: Deserialize<'de>>(self) -> Option<T> {
+            serde_json::from_str(self).ok()
+        }
+    }
+
+    pub(super) fn decode<'de>(input: impl Input<'de>) -> Option<Message> {
         #[derive(Deserialize)]
         struct Kind<'a> {
             #[serde(borrow)]
             message_type: std::borrow::Cow<'a, str>,
         }
         // Events are most of the traffic: tried first, in one pass.
-        if let Ok(event) = serde_json::from_slice::<EventIn<'_>>(bytes)
+        if let Some(event) = input.parse::<EventIn<'de>>()
             && event.message_type == EVENT
         {
             return Some(event.into_message());
         }
-        let kind: Kind<'_> = serde_json::from_slice(bytes).ok()?;
+        let kind: Kind<'de> = input.parse()?;
         match &*kind.message_type {
-            EVENT => serde_json::from_slice::<EventIn<'_>>(bytes)
-                .ok()
-                .map(EventIn::into_message),
-            EVENT_ACK => serde_json::from_slice::<AckIn>(bytes).ok().map(|a| {
+            EVENT => input.parse::<EventIn<'de>>().map(EventIn::into_message),
+            EVENT_ACK => input.parse::<AckIn>().map(|a| {
                 Message::EventAck(EventAck {
                     serial: a.serial,
                     event_name: a.event_name,
                     reference: a.reference,
                 })
             }),
-            EVENT_NACK => serde_json::from_slice::<NackIn>(bytes).ok().map(|n| {
+            EVENT_NACK => input.parse::<NackIn>().map(|n| {
                 Message::EventNack(EventNack {
                     serial: n.serial,
                     event_name: n.event_name,
@@ -611,7 +647,7 @@ mod fast {
                 })
             }),
             IDENTITY_CARD | IDENTITY_CARD_ACK => {
-                let card = serde_json::from_slice::<CardIn>(bytes).ok()?;
+                let card = input.parse::<CardIn>()?;
                 let card = IdentityCard {
                     my_gaplic_name: card.my_gaplic_name,
                     my_roles: card.my_roles.0,
@@ -1198,12 +1234,14 @@ mod tests {
             br#"{"message_type": "__event__", "event_name": "E", "destination_gobj": "g", "kw": {"a": 1, "a": 2}}"#,
         ];
         for sample in samples {
-            let fast = fast::decode(sample);
+            let fast = fast::decode(*sample);
             let reference = decode_reference(sample).unwrap();
             if let Some(fast) = fast {
                 assert_eq!(fast, reference, "{}", String::from_utf8_lossy(sample));
             }
             assert_eq!(decode(sample, LIMIT).unwrap(), reference);
+            let text = std::str::from_utf8(sample).unwrap();
+            assert_eq!(decode_text(text, LIMIT).unwrap(), reference);
         }
         assert!(
             fast::decode(samples[0]).is_some(),
