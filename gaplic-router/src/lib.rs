@@ -64,11 +64,13 @@ pub fn subscribe_outside<G: Gclass>(
     gobj: &str,
     event: &str,
 ) -> Result<Sent, GobjError> {
-    let from = cx.name().to_owned();
-    cx.send(
-        ROUTER,
+    hand_subscription(
+        cx,
         GRouterEvent::EV_SUBSCRIBE_EVENT,
-        kw! { "gaplic" => gaplic, "role" => role, "gobj" => gobj, "event" => event, "from" => from },
+        gaplic,
+        role,
+        gobj,
+        event,
     )
 }
 
@@ -84,10 +86,29 @@ pub fn unsubscribe_outside<G: Gclass>(
     gobj: &str,
     event: &str,
 ) -> Result<Sent, GobjError> {
+    hand_subscription(
+        cx,
+        GRouterEvent::EV_UNSUBSCRIBE_EVENT,
+        gaplic,
+        role,
+        gobj,
+        event,
+    )
+}
+
+/// Hands the router a subscription request from the calling gobj.
+fn hand_subscription<G: Gclass>(
+    cx: &mut Cx<G>,
+    request: GRouterEvent,
+    gaplic: Option<&str>,
+    role: Option<&str>,
+    gobj: &str,
+    event: &str,
+) -> Result<Sent, GobjError> {
     let from = cx.name().to_owned();
     cx.send(
         ROUTER,
-        GRouterEvent::EV_UNSUBSCRIBE_EVENT,
+        request,
         kw! { "gaplic" => gaplic, "role" => role, "gobj" => gobj, "event" => event, "from" => from },
     )
 }
