@@ -265,16 +265,22 @@ impl Served {
     /// Waits for a line of standard output that starts with `prefix`
     /// (one seen already counts); returns it.
     fn wait_for(&mut self, prefix: &str) -> String {
+        self.wait_for_line(&format!("`{prefix}...`"), |l| l.starts_with(prefix))
+    }
+
+    /// Waits for a line of standard output that `pick` accepts (one seen
+    /// already counts); returns it.
+    fn wait_for_line(&mut self, what: &str, pick: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            if let Some(line) = self.seen.iter().find(|l| l.starts_with(prefix)) {
+            if let Some(line) = self.seen.iter().find(|l| pick(l)) {
                 return line.clone();
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => self.seen.push(line),
                 Err(_) => panic!(
-                    "no line `{prefix}...` within {PATIENCE:?}; saw {:#?}; stderr:\n{}",
+                    "no line {what} within {PATIENCE:?}; saw {:#?}; stderr:\n{}",
                     self.seen,
                     self.stderr()
                 ),
@@ -501,6 +507,61 @@ fn a_failing_child_is_restarted_until_max_restarts_and_the_exits_are_published()
     );
 }
 
+const VICTIM: &str = r#"[application]
+name = "victim"
+
+[logging]
+level = "warn"
+
+[main]
+name = "main"
+
+[[main.gobj]]
+gclass = "Watcher"
+name = "watcher"
+attrs = { subprocesses = ["victim"] }
+
+[[subprocess]]
+name = "victim"
+restart = "on-failure"
+restart_delay = 0.01
+
+[[subprocess.gobj]]
+gclass = "Witness"
+name = "w"
+"#;
+
+fn a_child_killed_from_outside_is_restarted_and_the_signal_is_published() {
+    let dir = test_dir("victim");
+    let config = write(&dir, "app.toml", VICTIM);
+    let mut served = Served::start(&["serve", "-c", &config]);
+    let first = served.child_pid("victim");
+    served.wait_for("[victim] start_up w pid=");
+    kill(first, Signal::KILL);
+    let exited = served.wait_for("exited victim ");
+    assert_eq!(field(&exited, "pid"), first.to_string(), "{exited}");
+    assert_eq!(field(&exited, "code"), "-", "{exited}");
+    assert_eq!(field(&exited, "signal"), "9", "{exited}");
+    assert_eq!(field(&exited, "restarting"), "true", "{exited}");
+    assert!(exited.ends_with("reason=killed by SIGKILL"), "{exited}");
+    let restarted = served.wait_for_line("the restarted victim", |l| {
+        l.starts_with("started victim ") && field(l, "restarts") == "1"
+    });
+    let second: u32 = field(&restarted, "pid").parse().expect("a pid");
+    assert_ne!(second, first);
+    served.signal(Signal::TERM);
+    assert_eq!(
+        served.code(),
+        i32::from(SUCCESS),
+        "stderr:\n{}",
+        served.stderr()
+    );
+    assert!(
+        ends_within(second, Duration::ZERO),
+        "the second child was reaped"
+    );
+}
+
 const TWO_CHILDREN: &str = r#"[application]
 name = "family"
 
@@ -692,6 +753,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "a_failing_child_is_restarted_until_max_restarts_and_the_exits_are_published",
         a_failing_child_is_restarted_until_max_restarts_and_the_exits_are_published,
+    ),
+    (
+        "a_child_killed_from_outside_is_restarted_and_the_signal_is_published",
+        a_child_killed_from_outside_is_restarted_and_the_signal_is_published,
     ),
     (
         "stopping_the_parent_stops_and_reaps_every_child",

@@ -253,6 +253,8 @@ struct KeeperState {
     /// SIGTERM was sent to the current child (a second one would force
     /// its exit).
     term_sent: bool,
+    /// When the stop was asked: `stop_timeout` counts from there.
+    stop_asked: Option<Instant>,
     /// The child, from its start until it is reaped.
     child: Option<Child>,
     /// The keeper's loop has ended.
@@ -275,6 +277,7 @@ impl Shared {
 fn request_stop(name: &str, shared: &Shared) {
     let mut state = shared.lock();
     state.stopping = true;
+    state.stop_asked.get_or_insert_with(Instant::now);
     if !state.term_sent && signal_child(&mut state, Signal::TERM) {
         state.term_sent = true;
         tracing::debug!(target: "gaplic::app", subprocess = %name, "SIGTERM sent");
@@ -338,8 +341,6 @@ struct Keeper {
     stop_timeout: Duration,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
-    /// When `stop` was asked.
-    stop_asked: Option<Instant>,
 }
 
 impl Subprocesses {
@@ -385,7 +386,6 @@ impl Subprocesses {
                     stop_timeout: spec.stop_timeout,
                     shared,
                     thread: Some(thread),
-                    stop_asked: None,
                 }),
                 Err(error) => {
                     subprocesses.stop();
@@ -403,9 +403,8 @@ impl Subprocesses {
     /// Asks every child to stop: no more restarts, SIGTERM to those that
     /// run. Returns at once; [`wait`](Subprocesses::wait) waits.
     pub(crate) fn stop(&mut self) {
-        for keeper in &mut self.keepers {
+        for keeper in &self.keepers {
             request_stop(&keeper.name, &keeper.shared);
-            keeper.stop_asked.get_or_insert_with(Instant::now);
         }
     }
 
@@ -421,13 +420,14 @@ impl Subprocesses {
     }
 
     /// Waits for every child to end, killing with SIGKILL those still
-    /// running `stop_timeout` after [`stop`](Subprocesses::stop), and for
-    /// their keepers.
+    /// running `stop_timeout` after they were asked to stop (by their
+    /// [`GSubprocess`] going out, or [`stop`](Subprocesses::stop)), and
+    /// for their keepers.
     pub(crate) fn wait(&mut self) {
         for keeper in &mut self.keepers {
-            let asked = *keeper.stop_asked.get_or_insert_with(Instant::now);
-            let deadline = asked + keeper.stop_timeout;
             let mut state = keeper.shared.lock();
+            let asked = *state.stop_asked.get_or_insert_with(Instant::now);
+            let deadline = asked + keeper.stop_timeout;
             while !state.done {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {

@@ -7,8 +7,8 @@ mod support;
 
 use std::time::Duration;
 
-use gaplic::app::{AppFile, Gclasses, Restart, SubprocessSpec};
 use gaplic::Kw;
+use gaplic::app::{AppFile, Gclasses, Restart, SubprocessSpec};
 use gaplic_router::GRouter;
 
 /// The test gclasses and `GRouter` as the router.
