@@ -7,10 +7,10 @@
 //! A keeper thread starts its child and lives as long as it: the child's
 //! parent-death signal (set by the child at start-up) fires when the thread
 //! that started it ends, so the thread must not end first. It waits for
-//! the child without reaping it (`waitid` with `WNOWAIT`), then reaps it
-//! under the lock that `stop` takes to signal it: a signal is sent only to
-//! a child that has not been reaped, never to a process that took its pid
-//! after it.
+//! the child without reaping it (`waitid` with `WNOWAIT`), then takes it,
+//! under the lock that a stop takes to signal it, from where the stop
+//! finds it, and reaps it: a signal is sent only to a child that has not
+//! been reaped, never to a process that took its pid after it.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
