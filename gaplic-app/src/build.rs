@@ -1,7 +1,7 @@
 //! Building gaplics from an application file: their options, then their
 //! gobjs, in file order.
 
-use gaplic_runtime::{Gaplic, GaplicBuilder, GobjError, GobjId, Kw};
+use gaplic_runtime::{Gaplic, GaplicBuilder, GobjError, GobjId, Kw, ROUTER};
 
 use crate::file::GaplicSpec;
 use crate::registry::Gclasses;
@@ -22,8 +22,10 @@ pub fn builder(spec: &GaplicSpec, settings: &Kw) -> GaplicBuilder {
     builder
 }
 
-/// Creates the gobjs of `spec` in `gaplic`, in file order, each child of
-/// its parent (or of the gaplic); returns their ids, in the same order.
+/// Creates the router of `spec` if it has one (see
+/// [`GaplicSpec::router`]), then its gobjs in `gaplic`, in file order, each
+/// child of its parent (or of the gaplic); returns the ids of the gobjs,
+/// in the same order.
 ///
 /// # Errors
 ///
@@ -31,6 +33,41 @@ pub fn builder(spec: &GaplicSpec, settings: &Kw) -> GaplicBuilder {
 /// refuses, a `start_up` that fails...), naming the gobj and where it is
 /// in the file; the gobjs created before it stay.
 pub fn create_gobjs(
+    gaplic: &mut Gaplic,
+    spec: &GaplicSpec,
+    gclasses: &Gclasses,
+) -> Result<Vec<GobjId>, GobjError> {
+    if let Some(attrs) = &spec.router {
+        create_router(gaplic, &spec.name, attrs.clone(), gclasses)?;
+    }
+    create_listed_gobjs(gaplic, spec, gclasses)
+}
+
+/// Creates the router of gaplic `name` with `attrs`: the unique gobj
+/// `router` of the registered router gclass.
+pub(crate) fn create_router(
+    gaplic: &mut Gaplic,
+    name: &str,
+    attrs: Kw,
+    gclasses: &Gclasses,
+) -> Result<GobjId, GobjError> {
+    let entry = gclasses.router().ok_or_else(|| {
+        GobjError::failed(format!(
+            "cannot create the router of gaplic `{name}`: no router gclass is registered"
+        ))
+    })?;
+    entry
+        .create(gaplic, ROUTER, None, attrs, true)
+        .map_err(|error| {
+            GobjError::failed(format!(
+                "cannot create the router of gaplic `{name}` ({}): {error}",
+                entry.name()
+            ))
+        })
+}
+
+/// Creates the `[[….gobj]]`s of `spec`, without its router.
+pub(crate) fn create_listed_gobjs(
     gaplic: &mut Gaplic,
     spec: &GaplicSpec,
     gclasses: &Gclasses,

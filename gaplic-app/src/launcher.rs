@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use gaplic_runtime::Gclass;
 
+use crate::child::ChildOptions;
 use crate::draw::{self, DrawFormat};
 use crate::exit_code::{FAILURE, NOT_RUNNING, STALE, SUCCESS, UNKNOWN, USAGE};
 use crate::file::AppFile;
@@ -107,6 +108,40 @@ impl Launcher {
         self
     }
 
+    /// Registers gclass `G` as the router: the gclass of the unique gobj
+    /// `router` that a `[main.router]`, `[thread.router]` or
+    /// `[subprocess.router]` section creates, and through which the
+    /// gaplics of `[[subprocess]]` entries talk to the main gaplic. It is
+    /// `gaplic_router::GRouter`, which the application's binary depends on
+    /// to use either:
+    ///
+    /// ```no_run
+    /// # use gaplic::prelude::*;
+    /// # gobj! {
+    /// #     /// A gclass.
+    /// #     pub struct Worker {}
+    /// #     events { EV_WORK }
+    /// #     states { ST_IDLE }
+    /// #     machine { ST_IDLE { EV_WORK } }
+    /// # }
+    /// fn main() -> std::process::ExitCode {
+    ///     gaplic::app::Launcher::new("my-app")
+    ///         .router::<gaplic_router::GRouter>()
+    ///         .gclass::<Worker>()
+    ///         .run()
+    /// }
+    /// ```
+    ///
+    /// Without a router, a file with a router section or a subprocess is
+    /// refused, saying so.
+    #[must_use]
+    pub fn router<G: Gclass + 'static>(mut self) -> Self {
+        if let Err(refused) = self.gclasses.set_router::<G>() {
+            self.refused.push(refused);
+        }
+        self
+    }
+
     /// The registered gclasses.
     pub fn gclasses(&self) -> &Gclasses {
         &self.gclasses
@@ -143,6 +178,7 @@ impl Launcher {
             }
             return FAILURE;
         }
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let mut command = Cli::command()
             .name(self.name.clone())
             .bin_name(self.name.clone());
@@ -153,7 +189,7 @@ impl Launcher {
             command = command.version(version.clone());
         }
         let cli = match command
-            .try_get_matches_from(args)
+            .try_get_matches_from(&args)
             .and_then(|matches| Cli::from_arg_matches(&matches))
         {
             Ok(cli) => cli,
@@ -173,11 +209,24 @@ impl Launcher {
                 config,
                 pid_file,
                 stop_timeout,
+                subprocess,
+                parent_pid,
+                parent_router,
             } => {
+                let subprocess = match (subprocess, parent_pid, parent_router) {
+                    (Some(name), Some(parent_pid), Some(parent_router)) => Some(ChildOptions {
+                        name,
+                        parent_pid,
+                        parent_router,
+                    }),
+                    _ => None,
+                };
                 let options = ServeOptions {
                     config,
                     pid_file,
                     stop_timeout,
+                    args: args.into_iter().skip(1).collect(),
+                    subprocess,
                 };
                 serve(&self.name, &self.gclasses, &options, err)
             }
@@ -197,12 +246,17 @@ impl Launcher {
         match AppFile::load(config, &self.gclasses) {
             Ok(app) => {
                 let gobjs: usize = app.gaplics().map(|g| g.gobjs.len()).sum();
+                let in_subprocesses = match app.subprocesses.len() {
+                    0 => String::new(),
+                    1 => " (1 in a subprocess)".to_owned(),
+                    n => format!(" ({n} in subprocesses)"),
+                };
                 let _ = writeln!(
                     out,
-                    "{}: application `{}` is valid: {} gaplic(s), {gobjs} gobj(s)",
+                    "{}: application `{}` is valid: {} gaplic(s){in_subprocesses}, {gobjs} gobj(s)",
                     config.display(),
                     app.name,
-                    1 + app.threads.len()
+                    app.gaplics().count()
                 );
                 SUCCESS
             }
@@ -369,7 +423,8 @@ enum Command {
     ///
     /// Runs until SIGINT or SIGTERM, or until its main gaplic stops. The
     /// first signal stops it gracefully: what was posted is delivered and
-    /// every gobj's go_out runs, children first. A second signal, or the
+    /// every gobj's go_out runs, children first; the subprocesses get
+    /// SIGTERM (SIGKILL after their stop_timeout). A second signal, or the
     /// stop timeout, ends it at once (exit code 5).
     Serve {
         /// The application file (TOML).
@@ -382,6 +437,16 @@ enum Command {
         /// Seconds a graceful stop may take before the exit is forced.
         #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
         stop_timeout: Duration,
+        /// Runs only the gaplic of this `[[subprocess]]`: what `serve`
+        /// asks of the child processes it starts.
+        #[arg(long, hide = true, value_name = "NAME", requires_all = ["parent_pid", "parent_router"])]
+        subprocess: Option<String>,
+        /// The main process of a subprocess.
+        #[arg(long, hide = true, value_name = "PID", requires = "subprocess")]
+        parent_pid: Option<u32>,
+        /// Where the main gaplic's router listens, for a subprocess.
+        #[arg(long, hide = true, value_name = "HOST:PORT", requires = "subprocess")]
+        parent_router: Option<String>,
     },
     /// Stops the process of a pid file
     ///
@@ -409,7 +474,8 @@ enum Command {
     ///
     /// Checks sections, keys, types, gclass names, every gobj's attrs with
     /// the settings that reach it (built as creating the gobj would),
-    /// unique names, gaplic names and parents, and reports every error.
+    /// unique names, gaplic names and parents, the routers' attrs and the
+    /// subprocesses' keys, and reports every error.
     Check {
         /// The application file (TOML).
         #[arg(short, long, value_name = "FILE")]

@@ -56,6 +56,27 @@
 //! gclass = "GTimer"
 //! name = "heartbeat"
 //! attrs = { seconds = 5.0, autostart = true }
+//!
+//! [main.router]                 # optional: the gaplic's router (also [thread.router])
+//! static_routes = "store, db, ws://10.0.0.5:2690"
+//!
+//! [[subprocess]]                # optional: gaplics each in a child process of its own
+//! name = "indexer"
+//! roles = ["index"]             # optional, as `batch`
+//! restart = "on-failure"        # optional: never (default), on-failure
+//! restart_delay = 1.0           # optional: seconds before the first restart, doubling...
+//! max_restart_delay = 30.0      # optional: ...up to this
+//! max_restarts = 10             # optional: then it gives up
+//! stop_timeout = 5.0            # optional: SIGTERM, then SIGKILL after this long
+//! link_timeout = 10.0           # optional: the child stops without its link this long
+//!
+//! [subprocess.router]           # optional: the attrs of its router
+//! window = 16
+//!
+//! [[subprocess.gobj]]
+//! gclass = "Indexer"
+//! name = "indexer"
+//! unique = true
 //! ```
 //!
 //! - Settings apply as the runtime applies them: after each gobj's
@@ -67,8 +88,7 @@
 //! - TOML values become gaplic [`Value`](gaplic_runtime::Value)s:
 //!   strings, integers, floats, booleans, arrays (lists) and tables (maps).
 //!   A datetime has no gaplic value: write it as a string.
-//! - `subprocess`, `router` and `http` are reserved: they are refused as
-//!   not available yet.
+//! - `http` is reserved: it is refused as not available yet.
 //! - Every thread gaplic starts, in file order, before the main gaplic; a
 //!   gobj that posts to another gaplic at start-up should live after it in
 //!   the file. The main gaplic runs until it stops (an action stops it) or
@@ -84,8 +104,72 @@
 //! with the list of those that exist), every type, every gclass name,
 //! every gobj's attrs together with the settings that reach it (built with
 //! the gclass's own `create`, so its types and validators decide), unique
-//! names, gaplic names and parents. One reading reports every error, each
-//! as `FILE:LINE:COLUMN: KEY.PATH: reason`.
+//! names, gaplic names and parents, the routers' attrs and the
+//! subprocesses' keys. One reading reports every error, each as
+//! `FILE:LINE:COLUMN: KEY.PATH: reason`.
+//!
+//! # Routers
+//!
+//! A `router` table in `[main]`, a `[[thread]]` or a `[[subprocess]]`
+//! (`[main.router]`, `[thread.router]` after its `[[thread]]`,
+//! `[subprocess.router]` after its `[[subprocess]]`) gives that gaplic a
+//! router, as GinsFSM's `router_enabled` does: a gobj of the router gclass
+//! registered with [`Launcher::router`] (`gaplic_router::GRouter`),
+//! created under the unique name `router` before the gaplic's gobjs, with
+//! the table's keys as its attrs (`static_routes`, `routes`, `server`,
+//! `listen`, `secret`, the limits: whatever the router gclass declares;
+//! `check` validates them as a gobj's attrs, with the settings that reach
+//! the gobj `router`). Events for gaplics the process does not hold go
+//! through it, by the gaplic's name or role (`roles` of the gaplic). The
+//! name and roles of a gaplic with a router go into routes and identity
+//! cards: no spaces, `,` or `+`, and no role starting with `=`, `^` or
+//! `*`.
+//!
+//! # Subprocesses
+//!
+//! Each `[[subprocess]]` is a gaplic run in a child process: this same
+//! binary, started again with the launcher's own arguments and hidden ones
+//! naming the entry (so the gclasses it registers are there), builds only
+//! that gaplic from the same file. The binary must therefore run the
+//! launcher on its command line (as `main` calling [`Launcher::run`]
+//! does); a subprocess writes no pid file.
+//!
+//! - **The link.** The main gaplic gets a router even without
+//!   `[main.router]`, serving on `listen` (loopback, any free port, by
+//!   default; `server = false` is refused); each subprocess's router gets
+//!   a route to it, `MAIN_NAME, ROLE1+ROLE2, ws://ADDRESS`, with the
+//!   address the main router listens on, and its `secret` (unless it sets
+//!   the same one). So the main gaplic reaches a subprocess's unique gobjs
+//!   by its name or roles (`Dest::in_role("worker", "ponger")`), once the
+//!   route has opened (the router publishes `EV_ROUTE_OPENED`), and the
+//!   subprocess reaches the main gaplic's the same way.
+//! - **What happens to the child** is published by a [`GSubprocess`] gobj
+//!   per entry in the main gaplic, made first of all under the unique name
+//!   `subprocess.NAME`: `EV_SUBPROCESS_STARTED { name, pid, restarts }`
+//!   and `EV_SUBPROCESS_EXITED { name, pid, code, signal, reason,
+//!   restarting, gave_up, restarts }`. Each failure is also logged.
+//! - **Restarts.** With `restart = "on-failure"`, a child that exits with
+//!   a code other than 0, is killed by a signal, or cannot be started, is
+//!   started again after `restart_delay` seconds, the delay doubling at
+//!   each restart up to `max_restart_delay`; after `max_restarts`
+//!   restarts it is not (`gave_up` is true).
+//! - **Stopping.** When the main gaplic ends (stopped by one of its gobjs,
+//!   or by SIGINT or SIGTERM to the launcher), each child is sent SIGTERM,
+//!   which stops its gaplic gracefully, and SIGKILL if it still runs
+//!   `stop_timeout` seconds later; the launcher waits for each. Children
+//!   are in a process group of their own: Ctrl-C reaches only the
+//!   launcher, which stops them in order.
+//! - **The parent's death.** A child asks the system for SIGTERM when its
+//!   parent dies, even by SIGKILL (Linux's parent-death signal), and
+//!   refuses to run if its parent is already another process. It also
+//!   stops when its route to the main gaplic is not open for
+//!   `link_timeout` seconds (at start, or after it closed), or at once
+//!   when that route closes and its parent is gone; it then exits with
+//!   code 1 and says why.
+//! - **Output.** The child's standard output and standard error go to the
+//!   launcher's, each line prefixed with `[NAME] `.
+//! - With no gobj in `[main]`, the application ends when every thread
+//!   gaplic and every subprocess has ended for good.
 //!
 //! # Exit codes
 //!
@@ -94,6 +178,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod build;
+mod child;
 mod describe;
 pub mod draw;
 mod file;
@@ -102,13 +187,18 @@ mod logging;
 mod pidfile;
 mod registry;
 mod serve;
+mod subprocess;
 mod tables;
 
 pub use build::{builder, create_gobjs};
 pub use draw::{DrawError, DrawFormat};
-pub use file::{AppError, AppErrors, AppFile, GaplicSpec, GobjSpec, LogFormat, Logging, Position};
+pub use file::{
+    AppError, AppErrors, AppFile, GaplicSpec, GobjSpec, LogFormat, Logging, Position, Restart,
+    SubprocessSpec,
+};
 pub use launcher::Launcher;
 pub use registry::{DuplicateGclass, GclassEntry, Gclasses};
+pub use subprocess::{GSubprocess, GSubprocessEvent, GSubprocessState};
 
 /// The launcher's exit codes, for scripts and service managers.
 ///

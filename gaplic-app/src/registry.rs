@@ -1,5 +1,6 @@
 //! The gclass registry: the gclasses an application file may name.
 
+use std::any::TypeId;
 use std::fmt;
 
 use gaplic_runtime::{
@@ -21,6 +22,7 @@ type Check = fn(&Kw) -> Result<(), GobjError>;
 #[derive(Clone, Copy)]
 pub struct GclassEntry {
     meta: &'static GclassMeta,
+    type_id: TypeId,
     create: Create,
     check: Check,
 }
@@ -30,6 +32,7 @@ impl GclassEntry {
     pub fn of<G: Gclass + 'static>() -> Self {
         GclassEntry {
             meta: G::META,
+            type_id: TypeId::of::<G>(),
             create: create_gobj::<G>,
             check: check_attrs::<G>,
         }
@@ -127,6 +130,9 @@ fn check_attrs<G: Gclass>(kw: &Kw) -> Result<(), GobjError> {
 #[derive(Clone, Debug)]
 pub struct Gclasses {
     entries: Vec<GclassEntry>,
+    /// The name of the gclass `[….router]` sections create, if one is
+    /// registered as the router.
+    router: Option<&'static str>,
 }
 
 impl Gclasses {
@@ -139,6 +145,7 @@ impl Gclasses {
                 GclassEntry::of::<GServerSock>(),
                 GclassEntry::of::<GConnex>(),
             ],
+            router: None,
         }
     }
 
@@ -146,6 +153,7 @@ impl Gclasses {
     pub fn empty() -> Self {
         Gclasses {
             entries: Vec::new(),
+            router: None,
         }
     }
 
@@ -170,6 +178,35 @@ impl Gclasses {
         }
         self.entries.push(entry);
         Ok(())
+    }
+
+    /// Registers gclass `G` (unless it is registered already) as the
+    /// router: the gclass of the unique gobj `router` that a `[….router]`
+    /// section creates, and through which `[[subprocess]]` gaplics talk to
+    /// the main gaplic. That is `gaplic_router::GRouter`, or a gclass with
+    /// its attrs and events.
+    ///
+    /// # Errors
+    ///
+    /// [`DuplicateGclass`] when another gclass is registered under `G`'s
+    /// name (nothing changes).
+    pub fn set_router<G: Gclass + 'static>(&mut self) -> Result<(), DuplicateGclass> {
+        let entry = GclassEntry::of::<G>();
+        match self.get(entry.name()) {
+            Some(known) if known.type_id != entry.type_id => {
+                return Err(DuplicateGclass { name: entry.name() });
+            }
+            Some(_) => {}
+            None => self.entries.push(entry),
+        }
+        self.router = Some(entry.name());
+        Ok(())
+    }
+
+    /// The router's gclass, if one is registered (see
+    /// [`set_router`](Gclasses::set_router)).
+    pub fn router(&self) -> Option<&GclassEntry> {
+        self.router.and_then(|name| self.get(name))
     }
 
     /// The gclass called `name`.

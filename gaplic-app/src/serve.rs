@@ -7,23 +7,32 @@
 //! first, then the threads are joined); a second signal, or a stop that
 //! takes longer than the stop timeout, ends the process at once with
 //! [`FORCED`](crate::exit_code::FORCED).
+//!
+//! With `[[subprocess]]` entries, the main gaplic's router and a
+//! `GSubprocess` per entry are made before its gobjs; once it is built, a
+//! keeper thread per entry starts the child, and when the main gaplic has
+//! ended the children are stopped with the threads. A child is this same
+//! program with the same arguments and hidden ones naming its entry: it
+//! builds only that gaplic (`serve_subprocess`).
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use gaplic_runtime::{Gaplic, GaplicHandle, GobjError};
+use gaplic_runtime::{Gaplic, GaplicHandle, GobjError, ROUTER};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use crate::child::{self, ChildOptions};
 use crate::exit_code::{FAILURE, FORCED, SUCCESS};
-use crate::file::AppFile;
+use crate::file::{AppFile, SubprocessSpec};
 use crate::pidfile::{self, Created, PidFile};
 use crate::registry::Gclasses;
+use crate::subprocess::{self, ChildCommand, Remaining, Subprocesses};
 use crate::{build, logging};
 
 /// What `serve` was asked to do.
@@ -32,6 +41,11 @@ pub(crate) struct ServeOptions {
     pub config: PathBuf,
     pub pid_file: Option<PathBuf>,
     pub stop_timeout: Duration,
+    /// The launcher's arguments, without the program's name: a child
+    /// process gets them again.
+    pub args: Vec<OsString>,
+    /// Set in a child process: the subprocess it runs.
+    pub subprocess: Option<ChildOptions>,
 }
 
 /// Serves the application of `options.config`; returns the exit code.
@@ -41,6 +55,9 @@ pub(crate) fn serve(
     options: &ServeOptions,
     err: &mut dyn Write,
 ) -> u8 {
+    if let Some(child) = &options.subprocess {
+        return serve_subprocess(program, gclasses, options, child, err);
+    }
     let app = match AppFile::load(&options.config, gclasses) {
         Ok(app) => app,
         Err(errors) => {
@@ -87,18 +104,20 @@ pub(crate) fn serve(
         pid = std::process::id(),
         "serving"
     );
-    let code = run(program, &app, gclasses, &supervisor, err);
+    let code = run(program, &app, gclasses, options, &supervisor, err);
     supervisor.finish();
     drop(pid_file);
     code
 }
 
-/// Starts the threads, runs the main gaplic, then stops and joins the
-/// threads; returns the exit code.
+/// Starts the threads, builds the main gaplic, starts the subprocesses,
+/// runs the main gaplic, then stops the subprocesses and the threads and
+/// waits for them; returns the exit code.
 fn run(
     program: &str,
     app: &AppFile,
     gclasses: &Gclasses,
+    options: &ServeOptions,
     supervisor: &Supervisor,
     err: &mut dyn Write,
 ) -> u8 {
@@ -111,13 +130,26 @@ fn run(
         return FAILURE;
     };
     // With nothing in the main gaplic, nothing there could stop it: the
-    // application lives as long as its threads.
+    // application lives as long as its threads and subprocesses.
     let main_is_empty = app.main.gobjs.is_empty();
-    if main_is_empty && threads.is_empty() {
-        tracing::info!(target: "gaplic::app", "nothing to run: no gobj and no thread gaplic");
+    let remaining = Remaining::new(
+        threads.len() + app.subprocesses.len(),
+        main.handle(),
+        main_is_empty,
+    );
+    let Some(mut subprocesses) = start_subprocesses(program, app, options, &main, &remaining, err)
+    else {
+        supervisor.stop_all();
+        drop(main);
+        stop_and_join(&threads, supervisor);
+        return FAILURE;
+    };
+    subprocesses.attach(&mut main);
+    if main_is_empty && threads.is_empty() && app.subprocesses.is_empty() {
+        tracing::info!(target: "gaplic::app", "nothing to run: no gobj, no thread gaplic, no subprocess");
         main.stop();
     }
-    let ended = watch_threads(program, &threads, &main, main_is_empty, supervisor, err);
+    let ended = watch_threads(program, &threads, &remaining, supervisor, err);
     tracing::info!(target: "gaplic::app", gaplic = %app.main.name, "main gaplic running");
     let mut failed = false;
     if let Err(error) = main.run() {
@@ -128,10 +160,12 @@ fn run(
     drop(main);
     tracing::info!(target: "gaplic::app", gaplic = %app.main.name, "gaplic ended");
     supervisor.stopping();
+    subprocesses.stop();
     for handle in &threads {
         // One that ended already says so: nothing to do.
         let _ = handle.stop();
     }
+    subprocesses.wait();
     for (name, result) in ended.iter() {
         match result {
             Ok(()) => tracing::info!(target: "gaplic::app", gaplic = %name, "gaplic ended"),
@@ -144,6 +178,45 @@ fn run(
     }
     tracing::info!(target: "gaplic::app", application = %app.name, "stopped");
     if failed { FAILURE } else { SUCCESS }
+}
+
+/// Starts a keeper per `[[subprocess]]`, each starting its child, which
+/// dials the main gaplic's router; `None` (said on `err`) when they
+/// cannot be started.
+fn start_subprocesses(
+    program: &str,
+    app: &AppFile,
+    options: &ServeOptions,
+    main: &Gaplic,
+    remaining: &Remaining,
+    err: &mut dyn Write,
+) -> Option<Subprocesses> {
+    let started = (|| {
+        if app.subprocesses.is_empty() {
+            return Ok(Subprocesses::none());
+        }
+        let router = main
+            .find_unique_gobj(ROUTER)
+            .ok_or_else(|| format!("gaplic `{}` has no router", app.main.name))?;
+        let address = subprocess::router_address(main, router)?;
+        let exe = std::env::current_exe().map_err(|error| {
+            format!("cannot find this program's file to start it again: {error}")
+        })?;
+        let command = ChildCommand {
+            exe,
+            args: options.args.clone(),
+            router: address,
+        };
+        tracing::debug!(target: "gaplic::app", router = %command.router, "subprocesses dial the main gaplic's router");
+        Subprocesses::start(&app.subprocesses, &command, &main.handle(), remaining)
+    })();
+    match started {
+        Ok(subprocesses) => Some(subprocesses),
+        Err(error) => {
+            let _ = writeln!(err, "{program}: cannot start the subprocesses: {error}");
+            None
+        }
+    }
 }
 
 /// Starts the thread gaplics in file order, each with its gobjs; `None`
@@ -205,7 +278,14 @@ fn build_main(
         }
     };
     supervisor.watch(main.handle());
-    if let Err(error) = build::create_gobjs(&mut main, &app.main, gclasses) {
+    let built = (|| {
+        subprocess::create_gobjs(&mut main, &app.subprocesses)?;
+        if let Some(attrs) = &app.main.router {
+            build::create_router(&mut main, &app.main.name, attrs.clone(), gclasses)?;
+        }
+        build::create_listed_gobjs(&mut main, &app.main, gclasses)
+    })();
+    if let Err(error) = built {
         let _ = writeln!(err, "{program}: {error}");
         return None;
     }
@@ -213,31 +293,26 @@ fn build_main(
 }
 
 /// Joins each thread gaplic on a thread of its own, and says on the
-/// returned channel when it ended and how. When the last one ends and the
-/// main gaplic is empty, that stops the main gaplic.
+/// returned channel when it ended and how; each counts as ended in
+/// `remaining`.
 fn watch_threads(
     program: &str,
     threads: &[GaplicHandle],
-    main: &Gaplic,
-    main_is_empty: bool,
+    remaining: &Remaining,
     supervisor: &Supervisor,
     err: &mut dyn Write,
 ) -> Receiver<(String, Result<(), GobjError>)> {
     let (ended_tx, ended) = mpsc::channel();
-    let remaining = Arc::new(AtomicUsize::new(threads.len()));
     for thread in threads {
         let handle = thread.clone();
         let ended_tx = ended_tx.clone();
         let remaining = remaining.clone();
-        let main_handle = main.handle();
         let watcher = std::thread::Builder::new()
             .name(format!("{}-watch", handle.name()))
             .spawn(move || {
                 let result = handle.join();
                 let _ = ended_tx.send((handle.name().to_owned(), result));
-                if remaining.fetch_sub(1, Ordering::AcqRel) == 1 && main_is_empty {
-                    let _ = main_handle.stop();
-                }
+                remaining.ended();
             });
         if let Err(error) = watcher {
             let _ = writeln!(
@@ -249,6 +324,116 @@ fn watch_threads(
         }
     }
     ended
+}
+
+/// `serve` in a child process: only the gaplic of one `[[subprocess]]`,
+/// linked to the main gaplic by their routers; no pid file.
+fn serve_subprocess(
+    program: &str,
+    gclasses: &Gclasses,
+    options: &ServeOptions,
+    child: &ChildOptions,
+    err: &mut dyn Write,
+) -> u8 {
+    let name = &child.name;
+    // First of all: from now on, the main process's death ends this one.
+    if let Err(reason) = child::bind_to_parent(child.parent_pid) {
+        let _ = writeln!(err, "{program}: subprocess `{name}`: {reason}");
+        return FAILURE;
+    }
+    let app = match AppFile::load(&options.config, gclasses) {
+        Ok(app) => app,
+        Err(errors) => {
+            let _ = writeln!(err, "{}", errors.render());
+            return FAILURE;
+        }
+    };
+    let Some(spec) = app.subprocess(name) else {
+        let _ = writeln!(
+            err,
+            "{program}: {}: no [[subprocess]] is called `{name}`",
+            options.config.display()
+        );
+        return FAILURE;
+    };
+    if let Err(message) = logging::init(&app.logging) {
+        let _ = writeln!(err, "{program}: {message}");
+    }
+    let supervisor = match Supervisor::start(program, options.stop_timeout, None) {
+        Ok(supervisor) => supervisor,
+        Err(error) => {
+            let _ = writeln!(err, "{program}: cannot watch for signals: {error}");
+            return FAILURE;
+        }
+    };
+    tracing::info!(
+        target: "gaplic::app",
+        application = %app.name,
+        subprocess = %name,
+        pid = std::process::id(),
+        parent = child.parent_pid,
+        "serving a subprocess"
+    );
+    let code = run_subprocess(program, &app, spec, gclasses, child, &supervisor, err);
+    supervisor.finish();
+    code
+}
+
+/// Builds and runs the gaplic of a subprocess: its router with the route
+/// to the main gaplic, the watch on that route, its gobjs.
+fn run_subprocess(
+    program: &str,
+    app: &AppFile,
+    spec: &SubprocessSpec,
+    gclasses: &Gclasses,
+    child: &ChildOptions,
+    supervisor: &Supervisor,
+    err: &mut dyn Write,
+) -> u8 {
+    let name = &spec.gaplic.name;
+    let mut gaplic = match build::builder(&spec.gaplic, &app.settings).build() {
+        Ok(gaplic) => gaplic,
+        Err(error) => {
+            let _ = writeln!(err, "{program}: cannot build gaplic `{name}`: {error}");
+            return FAILURE;
+        }
+    };
+    supervisor.watch(gaplic.handle());
+    let built = (|| {
+        let route = child::parent_route(&app.main, &child.parent_router);
+        let router = child::router_attrs(spec.gaplic.router.as_ref(), route);
+        build::create_router(&mut gaplic, name, router, gclasses)?;
+        let lost = child::watch_parent_link(
+            &mut gaplic,
+            &app.main.name,
+            child.parent_pid,
+            spec.link_timeout,
+        )?;
+        build::create_listed_gobjs(&mut gaplic, &spec.gaplic, gclasses)?;
+        Ok::<_, GobjError>(lost)
+    })();
+    let lost = match built {
+        Ok(lost) => lost,
+        Err(error) => {
+            let _ = writeln!(err, "{program}: {error}");
+            return FAILURE;
+        }
+    };
+    tracing::info!(target: "gaplic::app", gaplic = %name, "subprocess gaplic running");
+    let result = gaplic.run();
+    drop(gaplic);
+    supervisor.stopping();
+    if let Err(error) = result {
+        tracing::error!(target: "gaplic::app", gaplic = %name, %error, "gaplic failed");
+        let _ = writeln!(err, "{program}: gaplic `{name}` failed: {error}");
+        return FAILURE;
+    }
+    if let Some(reason) = lost.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let _ = writeln!(err, "{program}: subprocess `{name}` stopped: {reason}");
+        return FAILURE;
+    }
+    tracing::info!(target: "gaplic::app", gaplic = %name, "gaplic ended");
+    SUCCESS
 }
 
 /// Stops the threads started so far and waits for them (under the stop

@@ -258,25 +258,30 @@ fn unknown_sections_and_keys_list_those_that_exist() {
              [logging]\nlevl = \"info\"\n[mian]\n[[thread]]\nname = \"t\"\nstack = 1\n"
         )),
         [
-            "app.toml:5:1: main.nmae: unknown key `nmae` (keys of [main]: name, roles, batch, gobj)",
+            "app.toml:5:1: main.nmae: unknown key `nmae` (keys of [main]: name, roles, batch, router, gobj)",
             "app.toml:9:1: main.gobj[0].attr: unknown key `attr` (keys of a gobj: gclass, name, unique, parent, attrs)",
             "app.toml:11:1: logging.levl: unknown key `levl` (keys of [logging]: level, filter, format)",
-            "app.toml:12:2: mian: unknown section `mian` (sections: application, logging, settings, main, thread)",
-            "app.toml:15:1: thread[0].stack: unknown key `stack` (keys of a [[thread]]: name, roles, batch, stack_size, gobj)",
+            "app.toml:12:2: mian: unknown section `mian` (sections: application, logging, settings, main, thread, subprocess)",
+            "app.toml:15:1: thread[0].stack: unknown key `stack` (keys of a [[thread]]: name, roles, batch, stack_size, router, gobj)",
         ]
     );
 }
 
 #[test]
-fn reserved_sections_are_not_available_yet() {
+fn http_is_reserved_and_routers_need_a_router_gclass() {
     assert_eq!(
         errors(&format!(
-            "{HEAD}[[subprocess]]\nname = \"p\"\n[router]\n[http]\n"
+            "{HEAD}[[subprocess]]\nname = \"p\"\n[router]\n[http]\n[main.router]\n"
         )),
         [
-            "app.toml:5:3: subprocess: `[[subprocess]]` is not available yet: gaplics in subprocesses come in a later version",
-            "app.toml:7:2: router: `[router]` is not available yet: routing events between processes comes in a later version",
+            "app.toml:5:1: subprocess[0]: a subprocess talks to the main gaplic through their \
+             routers, and no router gclass is registered: the application's binary registers one \
+             with `Launcher::router` (`gaplic_router::GRouter`)",
+            "app.toml:7:2: router: a router belongs to a gaplic: write [main.router], \
+             [thread.router] (after its [[thread]]) or [subprocess.router] (after its [[subprocess]])",
             "app.toml:8:2: http: `[http]` is not available yet: serving HTTP comes in a later version",
+            "app.toml:9:7: main.router: no router gclass is registered: the application's binary \
+             registers one with `Launcher::router` (`gaplic_router::GRouter`)",
         ]
     );
 }

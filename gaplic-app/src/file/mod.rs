@@ -8,6 +8,7 @@ mod read;
 mod value;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use gaplic_runtime::Kw;
 use toml::de::DeTable;
@@ -16,7 +17,7 @@ use tracing::level_filters::LevelFilter;
 pub use error::{AppError, AppErrors, Position};
 
 use crate::registry::Gclasses;
-use read::{Parsed, ParsedGaplic, Report};
+use read::{Parsed, ParsedGaplic, ParsedSubprocess, Report};
 
 /// An application: what one file says to run, read and checked.
 ///
@@ -70,6 +71,9 @@ pub struct AppFile {
     /// `[[thread]]`: gaplics each run on a thread of its own, in file
     /// order.
     pub threads: Vec<GaplicSpec>,
+    /// `[[subprocess]]`: gaplics each run in a child process of its own,
+    /// in file order.
+    pub subprocesses: Vec<SubprocessSpec>,
 }
 
 /// `[logging]`: what the launcher's log subscriber lets through, and how it
@@ -109,7 +113,8 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// A gaplic of the application: `[main]` or one `[[thread]]`.
+/// A gaplic of the application: `[main]`, one `[[thread]]` or the gaplic
+/// of one `[[subprocess]]`.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct GaplicSpec {
@@ -124,6 +129,70 @@ pub struct GaplicSpec {
     pub stack_size: Option<usize>,
     /// `[[….gobj]]`: its gobjs, created in this order.
     pub gobjs: Vec<GobjSpec>,
+    /// `[….router]`: the attrs of its router, the unique gobj `router`
+    /// created before its gobjs; `None`: no router. The main gaplic of an
+    /// application with subprocesses always has one, with `server = true`
+    /// (its subprocesses dial it), and so does the gaplic of every
+    /// subprocess (with the main router's `secret` unless it sets its
+    /// own); the route of a subprocess to the main gaplic is added when it
+    /// starts.
+    pub router: Option<Kw>,
+}
+
+/// A gaplic run in a child process of its own: one `[[subprocess]]`.
+///
+/// The child is the application's binary again, which builds only this
+/// gaplic; it reaches the main gaplic through the routers (see the
+/// [crate documentation](crate)).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SubprocessSpec {
+    /// The gaplic: `name`, `roles`, `batch`, `[subprocess.router]`,
+    /// `[[subprocess.gobj]]`.
+    pub gaplic: GaplicSpec,
+    /// `restart`: whether it is started again after it fails.
+    pub restart: Restart,
+    /// `restart_delay`: the wait before the first restart (1 s by
+    /// default); it doubles at each restart, up to `max_restart_delay`.
+    pub restart_delay: Duration,
+    /// `max_restart_delay`: the longest wait between restarts (30 s by
+    /// default, or `restart_delay` if that is longer).
+    pub max_restart_delay: Duration,
+    /// `max_restarts`: how many times it is restarted, over the
+    /// application's life, before the launcher gives up (10 by default).
+    pub max_restarts: u32,
+    /// `stop_timeout`: when the application stops, how long the child has
+    /// after SIGTERM before SIGKILL (5 s by default).
+    pub stop_timeout: Duration,
+    /// `link_timeout`: how long the child waits for its route to the main
+    /// gaplic to open, at start or after it closed, before it stops (10 s
+    /// by default).
+    pub link_timeout: Duration,
+}
+
+/// `restart` of a `[[subprocess]]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Restart {
+    /// `never` (the default): a child that ends stays ended.
+    Never,
+    /// `on-failure`: a child that exits with a code other than 0, or is
+    /// killed by a signal it was not sent by the launcher, or cannot be
+    /// started, is started again.
+    OnFailure,
+}
+
+impl SubprocessSpec {
+    /// The default `restart_delay`.
+    pub const DEFAULT_RESTART_DELAY: Duration = Duration::from_secs(1);
+    /// The default `max_restart_delay`.
+    pub const DEFAULT_MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
+    /// The default `max_restarts`.
+    pub const DEFAULT_MAX_RESTARTS: u32 = 10;
+    /// The default `stop_timeout`.
+    pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The default `link_timeout`.
+    pub const DEFAULT_LINK_TIMEOUT: Duration = Duration::from_secs(10);
 }
 
 /// A gobj to create when its gaplic starts.
@@ -197,7 +266,7 @@ impl AppFile {
         let mut parents = parents.into_iter();
         let mut gaplic = |parsed: ParsedGaplic| GaplicSpec {
             name: parsed.name.map(|n| n.value).unwrap_or_default(),
-            roles: parsed.roles,
+            roles: parsed.roles.into_iter().map(|r| r.value).collect(),
             batch: parsed.batch,
             stack_size: parsed.stack_size,
             gobjs: parsed
@@ -212,9 +281,67 @@ impl AppFile {
                     attrs: gobj.attrs.into_iter().map(|a| (a.name, a.value)).collect(),
                 })
                 .collect(),
+            router: parsed
+                .router
+                .map(|r| r.attrs.into_iter().map(|a| (a.name, a.value)).collect()),
         };
         let main = parsed.main.map(&mut gaplic);
         let threads = parsed.threads.into_iter().map(&mut gaplic).collect();
+        let subprocesses: Vec<SubprocessSpec> = parsed
+            .subprocesses
+            .into_iter()
+            .map(|parsed: ParsedSubprocess| {
+                let restart_delay = parsed.restart_delay.map_or(
+                    SubprocessSpec::DEFAULT_RESTART_DELAY,
+                    Duration::from_secs_f64,
+                );
+                SubprocessSpec {
+                    gaplic: gaplic(parsed.gaplic),
+                    restart: parsed.restart,
+                    restart_delay,
+                    max_restart_delay: parsed.max_restart_delay.map_or_else(
+                        || SubprocessSpec::DEFAULT_MAX_RESTART_DELAY.max(restart_delay),
+                        Duration::from_secs_f64,
+                    ),
+                    max_restarts: parsed
+                        .max_restarts
+                        .unwrap_or(SubprocessSpec::DEFAULT_MAX_RESTARTS),
+                    stop_timeout: parsed.stop_timeout.map_or(
+                        SubprocessSpec::DEFAULT_STOP_TIMEOUT,
+                        Duration::from_secs_f64,
+                    ),
+                    link_timeout: parsed.link_timeout.map_or(
+                        SubprocessSpec::DEFAULT_LINK_TIMEOUT,
+                        Duration::from_secs_f64,
+                    ),
+                }
+            })
+            .collect();
+        // A file without [main] has an error, so it never gets here.
+        let mut main = main.unwrap_or_else(|| GaplicSpec {
+            name: String::new(),
+            roles: Vec::new(),
+            batch: None,
+            stack_size: None,
+            gobjs: Vec::new(),
+            router: None,
+        });
+        let mut subprocesses = subprocesses;
+        if !subprocesses.is_empty() {
+            let router = main.router.get_or_insert_with(Kw::new);
+            if !router.contains("server") {
+                router.insert("server", true);
+            }
+            let secret = router.value("secret").cloned();
+            for subprocess in &mut subprocesses {
+                let router = subprocess.gaplic.router.get_or_insert_with(Kw::new);
+                if let Some(secret) = &secret
+                    && !router.contains("secret")
+                {
+                    router.insert("secret", secret.clone());
+                }
+            }
+        }
         AppFile {
             path: path.to_owned(),
             name: parsed.application.unwrap_or_default(),
@@ -224,21 +351,23 @@ impl AppFile {
                 .into_iter()
                 .map(|s| (s.key, s.value))
                 .collect(),
-            // A file without [main] has an error, so it never gets here.
-            main: main.unwrap_or_else(|| GaplicSpec {
-                name: String::new(),
-                roles: Vec::new(),
-                batch: None,
-                stack_size: None,
-                gobjs: Vec::new(),
-            }),
+            main,
             threads,
+            subprocesses,
         }
     }
 
-    /// Every gaplic: the main one, then the threads.
+    /// Every gaplic: the main one, then the threads, then the gaplics of
+    /// the subprocesses.
     pub fn gaplics(&self) -> impl Iterator<Item = &GaplicSpec> {
-        std::iter::once(&self.main).chain(&self.threads)
+        std::iter::once(&self.main)
+            .chain(&self.threads)
+            .chain(self.subprocesses.iter().map(|s| &s.gaplic))
+    }
+
+    /// The `[[subprocess]]` entry whose gaplic is called `name`.
+    pub fn subprocess(&self, name: &str) -> Option<&SubprocessSpec> {
+        self.subprocesses.iter().find(|s| s.gaplic.name == name)
     }
 }
 

@@ -13,7 +13,7 @@ use tracing::level_filters::LevelFilter;
 
 use super::error::AppError;
 use super::value::{kind, to_value};
-use super::{LogFormat, Logging};
+use super::{LogFormat, Logging, Restart};
 
 /// A TOML value and its place.
 type Node<'i> = Spanned<DeValue<'i>>;
@@ -90,6 +90,7 @@ pub(crate) struct Parsed {
     pub settings: Vec<Setting>,
     pub main: Option<ParsedGaplic>,
     pub threads: Vec<ParsedGaplic>,
+    pub subprocesses: Vec<ParsedSubprocess>,
 }
 
 /// One entry of `[settings]`, flattened to the runtime's `scope.attr` key.
@@ -115,13 +116,38 @@ impl Setting {
 
 #[derive(Debug)]
 pub(crate) struct ParsedGaplic {
-    /// `main` or `thread[N]`.
+    /// `main`, `thread[N]` or `subprocess[N]`.
     pub path: String,
+    /// The whole section.
+    pub span: Range<usize>,
     pub name: Option<Located<String>>,
-    pub roles: Vec<String>,
+    pub roles: Vec<Located<String>>,
     pub batch: Option<usize>,
     pub stack_size: Option<usize>,
     pub gobjs: Vec<ParsedGobj>,
+    pub router: Option<ParsedRouter>,
+}
+
+/// The `router` table of a gaplic: the attrs of its router.
+#[derive(Debug)]
+pub(crate) struct ParsedRouter {
+    /// `main.router`, `thread[N].router` or `subprocess[N].router`.
+    pub path: String,
+    /// The key `router`.
+    pub span: Range<usize>,
+    pub attrs: Vec<Attr>,
+}
+
+/// A `[[subprocess]]` entry: its gaplic, and how it is run.
+#[derive(Debug)]
+pub(crate) struct ParsedSubprocess {
+    pub gaplic: ParsedGaplic,
+    pub restart: Restart,
+    pub restart_delay: Option<f64>,
+    pub max_restart_delay: Option<f64>,
+    pub max_restarts: Option<u32>,
+    pub stop_timeout: Option<f64>,
+    pub link_timeout: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -145,11 +171,32 @@ pub(crate) struct Attr {
     pub value_span: Range<usize>,
 }
 
-const SECTIONS: &[&str] = &["application", "logging", "settings", "main", "thread"];
+const SECTIONS: &[&str] = &[
+    "application",
+    "logging",
+    "settings",
+    "main",
+    "thread",
+    "subprocess",
+];
 const APPLICATION_KEYS: &[&str] = &["name"];
 const LOGGING_KEYS: &[&str] = &["level", "filter", "format"];
-const MAIN_KEYS: &[&str] = &["name", "roles", "batch", "gobj"];
-const THREAD_KEYS: &[&str] = &["name", "roles", "batch", "stack_size", "gobj"];
+const MAIN_KEYS: &[&str] = &["name", "roles", "batch", "router", "gobj"];
+const THREAD_KEYS: &[&str] = &["name", "roles", "batch", "stack_size", "router", "gobj"];
+const SUBPROCESS_KEYS: &[&str] = &[
+    "name",
+    "roles",
+    "batch",
+    "restart",
+    "restart_delay",
+    "max_restart_delay",
+    "max_restarts",
+    "stop_timeout",
+    "link_timeout",
+    "router",
+    "gobj",
+];
+const RESTARTS: &[&str] = &["never", "on-failure"];
 const GOBJ_KEYS: &[&str] = &["gclass", "name", "unique", "parent", "attrs"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
 const FORMATS: &[&str] = &["full", "compact", "pretty"];
@@ -159,6 +206,16 @@ pub(crate) const MIN_STACK_SIZE: i64 = 64 * 1024;
 /// A thread's stack, in bytes: more is surely a mistake, and is refused
 /// before the system is asked for it.
 pub(crate) const MAX_STACK_SIZE: i64 = 1024 * 1024 * 1024;
+
+/// The longest `restart_delay`, `stop_timeout` and `link_timeout`, in
+/// seconds: an hour.
+pub(crate) const MAX_DELAY: f64 = 3600.0;
+/// The longest `max_restart_delay`, in seconds: a day.
+pub(crate) const MAX_RESTART_DELAY: f64 = 86_400.0;
+/// The shortest `link_timeout`, in seconds.
+pub(crate) const MIN_LINK_TIMEOUT: f64 = 0.01;
+/// The most `max_restarts`.
+pub(crate) const MAX_RESTARTS: i64 = 1_000_000;
 
 /// Reads the whole document.
 pub(crate) fn read_document(report: &mut Report<'_>, root: &Spanned<DeTable<'_>>) -> Parsed {
@@ -183,28 +240,50 @@ pub(crate) fn read_document(report: &mut Report<'_>, root: &Spanned<DeTable<'_>>
             }
             "main" => {
                 if let Some(table) = as_table(report, node, "main") {
-                    parsed.main = Some(read_gaplic(report, table, node.span(), "main".into(), MAIN_KEYS));
+                    parsed.main = Some(read_gaplic(
+                        report,
+                        table,
+                        node.span(),
+                        "main".into(),
+                        MAIN_KEYS,
+                    ));
                 }
             }
             "thread" => {
-                for (i, item) in array_of_tables(report, node, "thread").into_iter().enumerate() {
+                for (i, item) in array_of_tables(report, node, "thread")
+                    .into_iter()
+                    .enumerate()
+                {
                     let path = format!("thread[{i}]");
                     if let Some(table) = as_table(report, item, &path) {
-                        parsed
-                            .threads
-                            .push(read_gaplic(report, table, item.span(), path, THREAD_KEYS));
+                        parsed.threads.push(read_gaplic(
+                            report,
+                            table,
+                            item.span(),
+                            path,
+                            THREAD_KEYS,
+                        ));
                     }
                 }
             }
-            "subprocess" => report.error(
-                key.span(),
-                name,
-                "`[[subprocess]]` is not available yet: gaplics in subprocesses come in a later version",
-            ),
+            "subprocess" => {
+                for (i, item) in array_of_tables(report, node, "subprocess")
+                    .into_iter()
+                    .enumerate()
+                {
+                    let path = format!("subprocess[{i}]");
+                    if let Some(table) = as_table(report, item, &path) {
+                        parsed
+                            .subprocesses
+                            .push(read_subprocess(report, table, item.span(), path));
+                    }
+                }
+            }
             "router" => report.error(
                 key.span(),
                 name,
-                "`[router]` is not available yet: routing events between processes comes in a later version",
+                "a router belongs to a gaplic: write [main.router], [thread.router] (after its \
+                 [[thread]]) or [subprocess.router] (after its [[subprocess]])",
             ),
             "http" => report.error(
                 key.span(),
@@ -214,7 +293,10 @@ pub(crate) fn read_document(report: &mut Report<'_>, root: &Spanned<DeTable<'_>>
             _ => report.error(
                 key.span(),
                 &key_path("", name),
-                format!("unknown section `{name}` (sections: {})", SECTIONS.join(", ")),
+                format!(
+                    "unknown section `{name}` (sections: {})",
+                    SECTIONS.join(", ")
+                ),
             ),
         }
     }
@@ -310,6 +392,8 @@ fn describe(path: &str) -> String {
         "a gobj".to_owned()
     } else if path.starts_with("thread[") {
         "a [[thread]]".to_owned()
+    } else if path.starts_with("subprocess[") {
+        "a [[subprocess]]".to_owned()
     } else {
         format!("[{path}]")
     }
@@ -390,7 +474,7 @@ fn integer(
 }
 
 /// A list of names.
-fn names(report: &mut Report<'_>, node: &Node<'_>, path: &str) -> Vec<String> {
+fn names(report: &mut Report<'_>, node: &Node<'_>, path: &str) -> Vec<Located<String>> {
     let DeValue::Array(items) = node.get_ref() else {
         report.error(
             node.span(),
@@ -406,7 +490,6 @@ fn names(report: &mut Report<'_>, node: &Node<'_>, path: &str) -> Vec<String> {
         .iter()
         .enumerate()
         .filter_map(|(i, item)| name(report, item, &format!("{path}[{i}]")))
-        .map(|n| n.value)
         .collect()
 }
 
@@ -553,15 +636,29 @@ fn read_gaplic(
 ) -> ParsedGaplic {
     let mut gaplic = ParsedGaplic {
         path: path.clone(),
+        span: span.clone(),
         name: None,
         roles: Vec::new(),
         batch: None,
         stack_size: None,
         gobjs: Vec::new(),
+        router: None,
     };
     for (key, node) in known_entries(report, table, &path, keys) {
         let key_path = key_path(&path, key);
         match key {
+            "router" => {
+                let key_span = table
+                    .get_key_value("router")
+                    .map_or_else(|| node.span(), |(key, _)| key.span());
+                if let Some(attrs) = as_table(report, node, &key_path) {
+                    gaplic.router = Some(ParsedRouter {
+                        attrs: read_attrs(report, attrs, &key_path),
+                        path: key_path,
+                        span: key_span,
+                    });
+                }
+            }
             "name" => gaplic.name = name(report, node, &key_path),
             "roles" => gaplic.roles = names(report, node, &key_path),
             "batch" => {
@@ -619,18 +716,7 @@ fn read_gobj(
             "parent" => gobj.parent = name(report, node, &key_path),
             "attrs" => {
                 if let Some(attrs) = as_table(report, node, &key_path) {
-                    for (attr, value_node) in attrs.iter() {
-                        let attr_name = attr.get_ref().to_string();
-                        let value_path = self::key_path(&key_path, &attr_name);
-                        if let Some(value) = to_value(report, value_node, &value_path) {
-                            gobj.attrs.push(Attr {
-                                name: attr_name,
-                                value,
-                                key_span: attr.span(),
-                                value_span: value_node.span(),
-                            });
-                        }
-                    }
+                    gobj.attrs = read_attrs(report, attrs, &key_path);
                 }
             }
             _ => {}
@@ -649,4 +735,129 @@ fn read_gobj(
         }
     }
     gobj
+}
+
+/// The entries of a table of attrs, as gaplic values.
+fn read_attrs(report: &mut Report<'_>, table: &DeTable<'_>, path: &str) -> Vec<Attr> {
+    let mut attrs = Vec::new();
+    for (attr, value_node) in table.iter() {
+        let attr_name = attr.get_ref().to_string();
+        let value_path = key_path(path, &attr_name);
+        if let Some(value) = to_value(report, value_node, &value_path) {
+            attrs.push(Attr {
+                name: attr_name,
+                value,
+                key_span: attr.span(),
+                value_span: value_node.span(),
+            });
+        }
+    }
+    attrs
+}
+
+/// A number (integer or float) within `min..=max`.
+fn number(report: &mut Report<'_>, node: &Node<'_>, path: &str, min: f64, max: f64) -> Option<f64> {
+    let value = match node.get_ref() {
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .ok()
+            .map(|i| i as f64),
+        DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+        other => {
+            report.error(
+                node.span(),
+                path,
+                format!("expected a number of seconds, found {}", kind(other)),
+            );
+            return None;
+        }
+    };
+    match value {
+        Some(value) if (min..=max).contains(&value) => Some(value),
+        _ => {
+            report.error(
+                node.span(),
+                path,
+                format!("out of range: expected {min} to {max} seconds"),
+            );
+            None
+        }
+    }
+}
+
+/// A `[[subprocess]]` entry: a gaplic's keys, then how it is run.
+fn read_subprocess(
+    report: &mut Report<'_>,
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    path: String,
+) -> ParsedSubprocess {
+    let gaplic = read_gaplic(report, table, span, path.clone(), SUBPROCESS_KEYS);
+    let mut subprocess = ParsedSubprocess {
+        gaplic,
+        restart: Restart::Never,
+        restart_delay: None,
+        max_restart_delay: None,
+        max_restarts: None,
+        stop_timeout: None,
+        link_timeout: None,
+    };
+    let mut delays = (None, None);
+    for (key, node) in table.iter() {
+        let key = key.get_ref().as_ref();
+        let key_path = key_path(&path, key);
+        match key {
+            "restart" => {
+                let Some(text) = string(report, node, &key_path) else {
+                    continue;
+                };
+                match text.value.as_str() {
+                    "never" => subprocess.restart = Restart::Never,
+                    "on-failure" => subprocess.restart = Restart::OnFailure,
+                    _ => report.error(
+                        text.span,
+                        &key_path,
+                        format!(
+                            "unknown restart policy `{}` (policies: {})",
+                            text.value,
+                            RESTARTS.join(", ")
+                        ),
+                    ),
+                }
+            }
+            "restart_delay" => {
+                subprocess.restart_delay = number(report, node, &key_path, 0.0, MAX_DELAY);
+                delays.0 = subprocess.restart_delay.map(|d| (d, node.span()));
+            }
+            "max_restart_delay" => {
+                subprocess.max_restart_delay =
+                    number(report, node, &key_path, 0.0, MAX_RESTART_DELAY);
+                delays.1 = subprocess.max_restart_delay.map(|d| (d, node.span()));
+            }
+            "max_restarts" => {
+                subprocess.max_restarts = integer(report, node, &key_path, 0, MAX_RESTARTS)
+                    .and_then(|n| u32::try_from(n).ok());
+            }
+            "stop_timeout" => {
+                subprocess.stop_timeout = number(report, node, &key_path, 0.0, MAX_DELAY);
+            }
+            "link_timeout" => {
+                subprocess.link_timeout =
+                    number(report, node, &key_path, MIN_LINK_TIMEOUT, MAX_DELAY);
+            }
+            _ => {}
+        }
+    }
+    if let (Some((first, _)), Some((longest, span))) = delays
+        && longest < first
+    {
+        report.error(
+            span,
+            &key_path(&path, "max_restart_delay"),
+            format!(
+                "the longest delay between restarts ({longest} s) is shorter than the first \
+                 (restart_delay = {first} s)"
+            ),
+        );
+    }
+    subprocess
 }
