@@ -392,3 +392,47 @@ fn go_out_runs_once_even_when_a_child_destroys_its_parent_meanwhile() {
         assert_eq!(log_of(&log).len(), 2);
     }
 }
+
+gobj! {
+    /// Publishes that it goes, from its own `go_out`, as a socket tells
+    /// its server.
+    struct Leaver {}
+    events { EV_GONE: output }
+    states { ST_IDLE }
+    machine { ST_IDLE {} }
+    hooks { go_out }
+}
+
+impl Leaver {
+    fn go_out(&mut self, cx: &mut Cx<Self>) {
+        cx.broadcast("EV_GONE", Kw::new())
+            .expect("a gobj going out may publish");
+    }
+}
+
+/// What gobjs publish from their `go_out` while the gaplic ends, to
+/// subscribers by post that go with it, is dropped without a warning (each
+/// is traced at debug level), so that a clean stop prints nothing.
+#[test]
+fn posts_from_go_outs_at_the_end_warn_of_nothing() {
+    let ((), warned) = support::warnings(|| {
+        let mut g = Gaplic::builder("stop-leavers")
+            .virtual_clock()
+            .build()
+            .unwrap();
+        let parent = g
+            .create_unique_gobj::<Tally>("parent", None, Kw::new())
+            .unwrap();
+        for i in 0..3 {
+            let leaver = g
+                .create_gobj::<Leaver>(&format!("leaver-{i}"), Some(parent), Kw::new())
+                .unwrap();
+            let by_post = SubscribeOptions::new().post().rename("EV_PING");
+            g.subscribe(leaver, Some("EV_GONE"), parent, by_post)
+                .unwrap();
+        }
+        g.stop();
+        g.run().unwrap();
+    });
+    assert_eq!(warned, "", "a clean stop warns of nothing");
+}
