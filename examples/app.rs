@@ -1,6 +1,6 @@
-//! An application binary: the `OnTimer` and ping-pong gclasses and the
-//! router registered with the launcher, which serves the application files
-//! of `examples/apps/`.
+//! An application binary: the `OnTimer` and ping-pong gclasses registered
+//! with the launcher (beside the built-in ones and the router), which
+//! serves the application files of `examples/apps/`.
 //!
 //! ```text
 //! cargo run --example app -- serve -c examples/apps/ontimer.toml    # `date` every second; Ctrl-C stops it
@@ -33,7 +33,5 @@ fn main() -> ExitCode {
         .gclass::<Pinger>()
         .gclass::<Ponger>()
         .gclass::<RolePinger>()
-        // `[….router]` sections and `[[subprocess]]` gaplics use it.
-        .router::<gaplic_router::GRouter>()
         .run()
 }

@@ -13,9 +13,9 @@
 //! - [`spawn`] runs a gaplic on its own thread and gives a
 //!   [`GaplicHandle`]. A [`Dest`] names a gobj here or in another gaplic
 //!   (by the gaplic's name or role): the runtime delivers it here, to a
-//!   gaplic of the process, or through the gaplic's [`ROUTER`] (crate
-//!   `gaplic-router`) to other processes and hosts; [`Cx::reply`] answers
-//!   the way an event came.
+//!   gaplic of the process, or through the gaplic's [`ROUTER`] ([`router`],
+//!   feature `router`, on by default) to other processes and hosts;
+//!   [`Cx::reply`] answers the way an event came.
 //! - [`GSock`], [`GServerSock`] and [`GConnex`] are sockets as gobjs.
 //! - [`Event`], [`Kw`] and [`Value`] carry events and their payloads;
 //!   [`GobjError`] says what went wrong.
@@ -45,6 +45,8 @@ pub use gaplic_runtime::{io, timer};
 /// crate's documentation, re-exported here.
 #[cfg(feature = "app")]
 pub use gaplic_app as app;
+#[cfg(feature = "router")]
+pub use gaplic_router as router;
 
 /// What a module that declares gclasses needs: `use gaplic::prelude::*;`.
 pub mod prelude {

@@ -34,7 +34,6 @@ use std::time::{Duration, Instant};
 use gaplic::app::exit_code::{FAILURE, SUCCESS};
 use gaplic::app::{GSubprocess, Launcher};
 use gaplic::prelude::*;
-use gaplic_router::GRouter;
 use pingpong_gclasses::Ponger;
 use role_pinger_gclass::RolePinger;
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -167,7 +166,6 @@ impl Watcher {
 /// The application binary the launcher processes are.
 fn launcher() -> Launcher {
     Launcher::new("served")
-        .router::<GRouter>()
         .gclass::<Witness>()
         .gclass::<Watcher>()
         .gclass::<Ponger>()

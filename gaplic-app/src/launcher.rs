@@ -111,29 +111,23 @@ impl Launcher {
     /// Registers gclass `G` as the router: the gclass of the unique gobj
     /// `router` that a `[main.router]`, `[thread.router]` or
     /// `[subprocess.router]` section creates, and through which the
-    /// gaplics of `[[subprocess]]` entries talk to the main gaplic. It is
-    /// `gaplic_router::GRouter`, which the application's binary depends on
-    /// to use either:
+    /// gaplics of `[[subprocess]]` entries talk to the main gaplic.
+    ///
+    /// With the `router` feature (on by default in `gaplic`), that is
+    /// `gaplic::router::GRouter` already, and nothing needs registering;
+    /// this puts another gclass in its place (one with `GRouter`'s attrs
+    /// and events, a wrapper for instance):
     ///
     /// ```no_run
-    /// # use gaplic::prelude::*;
-    /// # gobj! {
-    /// #     /// A gclass.
-    /// #     pub struct Worker {}
-    /// #     events { EV_WORK }
-    /// #     states { ST_IDLE }
-    /// #     machine { ST_IDLE { EV_WORK } }
-    /// # }
     /// fn main() -> std::process::ExitCode {
     ///     gaplic::app::Launcher::new("my-app")
-    ///         .router::<gaplic_router::GRouter>()
-    ///         .gclass::<Worker>()
+    ///         .router::<gaplic::router::GRouter>()
     ///         .run()
     /// }
     /// ```
     ///
-    /// Without a router, a file with a router section or a subprocess is
-    /// refused, saying so.
+    /// Without a router (the feature off and none registered), a file with
+    /// a router section or a subprocess is refused, saying so.
     #[must_use]
     pub fn router<G: Gclass + 'static>(mut self) -> Self {
         if let Err(refused) = self.gclasses.set_router::<G>() {

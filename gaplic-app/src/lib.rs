@@ -114,7 +114,8 @@
 //! (`[main.router]`, `[thread.router]` after its `[[thread]]`,
 //! `[subprocess.router]` after its `[[subprocess]]`) gives that gaplic a
 //! router, as GinsFSM's `router_enabled` does: a gobj of the router gclass
-//! registered with [`Launcher::router`] (`gaplic_router::GRouter`),
+//! (`gaplic::router::GRouter` with the `router` feature, on by default;
+//! another with [`Launcher::router`]),
 //! created under the unique name `router` before the gaplic's gobjs, with
 //! the table's keys as its attrs (`static_routes`, `routes`, `server`,
 //! `listen`, `secret`, the limits: whatever the router gclass declares;

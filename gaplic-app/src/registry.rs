@@ -136,9 +136,10 @@ pub struct Gclasses {
 }
 
 impl Gclasses {
-    /// The built-in gclasses: `GTimer`, `GSock`, `GServerSock`, `GConnex`.
+    /// The built-in gclasses: `GTimer`, `GSock`, `GServerSock`, `GConnex`,
+    /// and with the `router` feature `GRouter`, registered as the router.
     pub fn new() -> Self {
-        Gclasses {
+        let mut gclasses = Gclasses {
             entries: vec![
                 GclassEntry::of::<GTimer>(),
                 GclassEntry::of::<GSock>(),
@@ -146,7 +147,14 @@ impl Gclasses {
                 GclassEntry::of::<GConnex>(),
             ],
             router: None,
+        };
+        #[cfg(feature = "router")]
+        {
+            let router = GclassEntry::of::<gaplic_router::GRouter>();
+            gclasses.router = Some(router.name());
+            gclasses.entries.push(router);
         }
+        gclasses
     }
 
     /// No gclass at all, not even the built-in ones.
@@ -183,7 +191,8 @@ impl Gclasses {
     /// Registers gclass `G` (unless it is registered already) as the
     /// router: the gclass of the unique gobj `router` that a `[….router]`
     /// section creates, and through which `[[subprocess]]` gaplics talk to
-    /// the main gaplic. That is `gaplic_router::GRouter`, or a gclass with
+    /// the main gaplic. That is `gaplic_router::GRouter` (registered by
+    /// [`new`](Gclasses::new) with the `router` feature), or a gclass with
     /// its attrs and events.
     ///
     /// # Errors

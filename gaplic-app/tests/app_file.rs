@@ -3,14 +3,19 @@
 
 mod support;
 
-use gaplic::app::{AppFile, LogFormat};
+use gaplic::app::{AppFile, Gclasses, LogFormat};
 use gaplic::{Kw, Value};
-use support::gclasses;
+use support::{Blinker, gclasses};
 use tracing::level_filters::LevelFilter;
 
 /// The errors of `text` (as `app.toml`), one line each.
 fn errors(text: &str) -> Vec<String> {
-    match AppFile::parse(text, "app.toml", &gclasses()) {
+    errors_with(text, &gclasses())
+}
+
+/// The errors of `text` read with the gclasses `gclasses`.
+fn errors_with(text: &str, gclasses: &Gclasses) -> Vec<String> {
+    match AppFile::parse(text, "app.toml", gclasses) {
         Ok(app) => panic!("no error; read as {app:?}"),
         Err(errors) => errors.errors().iter().map(ToString::to_string).collect(),
     }
@@ -269,19 +274,24 @@ fn unknown_sections_and_keys_list_those_that_exist() {
 
 #[test]
 fn http_is_reserved_and_routers_need_a_router_gclass() {
+    // The built-in gclasses and `Blinker`, but no router.
+    let mut without_router = Gclasses::empty();
+    without_router.add::<gaplic::GTimer>().unwrap();
+    without_router.add::<Blinker>().unwrap();
     assert_eq!(
-        errors(&format!(
-            "{HEAD}[[subprocess]]\nname = \"p\"\n[router]\n[http]\n[main.router]\n"
-        )),
+        errors_with(
+            &format!("{HEAD}[[subprocess]]\nname = \"p\"\n[router]\n[http]\n[main.router]\n"),
+            &without_router
+        ),
         [
             "app.toml:5:1: subprocess[0]: a subprocess talks to the main gaplic through their \
              routers, and no router gclass is registered: the application's binary registers one \
-             with `Launcher::router` (`gaplic_router::GRouter`)",
+             with `Launcher::router` (`gaplic::router::GRouter`, registered by default with the `router` feature)",
             "app.toml:7:2: router: a router belongs to a gaplic: write [main.router], \
              [thread.router] (after its [[thread]]) or [subprocess.router] (after its [[subprocess]])",
             "app.toml:8:2: http: `[http]` is not available yet: serving HTTP comes in a later version",
             "app.toml:9:7: main.router: no router gclass is registered: the application's binary \
-             registers one with `Launcher::router` (`gaplic_router::GRouter`)",
+             registers one with `Launcher::router` (`gaplic::router::GRouter`, registered by default with the `router` feature)",
         ]
     );
 }
@@ -347,7 +357,7 @@ fn gclasses_and_attrs_are_checked_by_the_gclass() {
              attrs = {{ period = \"slow\", count = -1, colour = \"red\", tags = [1] }}\n"
         )),
         [
-            "app.toml:6:10: main.gobj[0].gclass: unknown gclass `Blinkr` (registered: Blinker, GConnex, GServerSock, GSock, GTimer)",
+            "app.toml:6:10: main.gobj[0].gclass: unknown gclass `Blinkr` (registered: Blinker, GConnex, GRouter, GServerSock, GSock, GTimer)",
             "app.toml:11:20: main.gobj[1].attrs.period: bad attr of `Blinker`: key `period`: expected f64, found string",
             "app.toml:11:36: main.gobj[1].attrs.count: bad attr of `Blinker`: key `count`: expected u32, found int",
             "app.toml:11:40: main.gobj[1].attrs.colour: `Blinker` has no attr `colour` (its attrs: period, count, label, tags, options)",

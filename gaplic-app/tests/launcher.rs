@@ -121,7 +121,14 @@ fn gclasses_without_a_name_lists_every_registered_gclass() {
         .collect();
     assert_eq!(
         headers,
-        ["GTimer", "GSock", "GServerSock", "GConnex", "Blinker"]
+        [
+            "GTimer",
+            "GSock",
+            "GServerSock",
+            "GConnex",
+            "GRouter",
+            "Blinker"
+        ]
     );
     assert!(
         out.contains(
@@ -144,7 +151,7 @@ fn gclasses_of_an_unknown_name_fails() {
     assert_eq!((code, out.as_str()), (FAILURE, ""));
     assert_eq!(
         err,
-        "test-app: unknown gclass `Lamp` (registered: Blinker, GConnex, GServerSock, GSock, GTimer)\n"
+        "test-app: unknown gclass `Lamp` (registered: Blinker, GConnex, GRouter, GServerSock, GSock, GTimer)\n"
     );
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use gaplic::Kw;
 use gaplic::app::{AppFile, Gclasses, Restart, SubprocessSpec};
-use gaplic_router::GRouter;
+use gaplic::router::GRouter;
 
 /// The test gclasses and `GRouter` as the router.
 fn gclasses() -> Gclasses {

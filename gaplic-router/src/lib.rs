@@ -9,10 +9,10 @@ mod router;
 pub mod wire;
 pub mod ws;
 
-pub use gaplic::ROUTER;
+pub use gaplic_runtime::ROUTER;
 pub use router::{EV_SEND_FAILED, GRouter, GRouterEvent, GRouterState};
 
-use gaplic::prelude::*;
+use gaplic_runtime::{Cx, Gclass, GobjError, Kw, Sent, kw};
 
 /// Sends `event` to the unique gobj `gobj` of the gaplic called `gaplic`
 /// (or, without one, of a gaplic with role `role`), through this gaplic's

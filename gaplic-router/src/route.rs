@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use gaplic::GobjId;
+use gaplic_runtime::GobjId;
 
 use crate::wire::IntraEvent;
 

@@ -4,8 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gaplic::prelude::*;
-use gaplic::{EventKey, GConnex, GServerSock, KwError, Origin, TimerId};
+use gaplic_macros::gobj;
+use gaplic_runtime::{
+    Cx, ErrorKind, Event, Gaplic, GobjError, GobjId, Kw, Ret, SubscribeOptions, Symbol, Value, kw,
+};
+use gaplic_runtime::{EventKey, GConnex, GServerSock, KwError, Origin, TimerId};
 
 use crate::route::{
     GAPLIC_TOKEN, Mode, Pending, Route, RouteKind, parse_static_route, parse_static_routes,
@@ -20,8 +23,9 @@ use crate::ws::{Link, LinkEvent};
 pub const EV_SEND_FAILED: &str = "EV_SEND_FAILED";
 
 gobj! {
+    #[gobj(crate = "gaplic_runtime")]
     /// Carries events between gaplics, as GinsFSM's `GRouter` does, over
-    /// websockets: one unique gobj named [`ROUTER`](gaplic::ROUTER) per gaplic.
+    /// websockets: one unique gobj named [`ROUTER`](gaplic_runtime::ROUTER) per gaplic.
     ///
     /// **Routes.** A *static* route is a gaplic this one dials (a
     /// [`GConnex`] child per route, redialling with backoff), from
@@ -48,7 +52,7 @@ gobj! {
     /// of `destination_gaplic`, or `destination_role` is one of its roles)
     /// is sent to the unique gobj `destination_gobj`, with the router as
     /// the source and the sending gobj as the event's
-    /// [origin](gaplic::Event::origin) ([`Cx::reply`] answers it); an
+    /// [origin](gaplic_runtime::Event::origin) ([`Cx::reply`] answers it); an
     /// unknown gobj is answered
     /// with the nack `GObj 'x' UNKNOWN`. With `__subscribe_response__` in
     /// the payload, the action's result goes back to the origin as an

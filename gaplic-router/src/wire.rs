@@ -27,7 +27,7 @@
 
 use std::fmt;
 
-use gaplic::{Kw, Value};
+use gaplic_runtime::{Kw, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value as Json};
 
@@ -589,7 +589,7 @@ impl Serialize for ValueJson<'_> {
 mod fast {
     use std::fmt;
 
-    use gaplic::{Kw, Value};
+    use gaplic_runtime::{Kw, Value};
     use serde::Deserialize;
     use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 

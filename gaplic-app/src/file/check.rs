@@ -388,14 +388,14 @@ fn check_routers(report: &mut Report<'_>, parsed: &Parsed, gclasses: &Gclasses) 
                     router.span.clone(),
                     &router.path,
                     "no router gclass is registered: the application's binary registers \
-                     one with `Launcher::router` (`gaplic_router::GRouter`)",
+                     one with `Launcher::router` (`gaplic::router::GRouter`, registered by default with the `router` feature)",
                 ),
                 (None, Place::Subprocess) => report.error(
                     gaplic.span.clone(),
                     &gaplic.path,
                     "a subprocess talks to the main gaplic through their routers, and no \
                      router gclass is registered: the application's binary registers one with \
-                     `Launcher::router` (`gaplic_router::GRouter`)",
+                     `Launcher::router` (`gaplic::router::GRouter`, registered by default with the `router` feature)",
                 ),
                 // Said for each subprocess already.
                 (None, _) => {}

@@ -50,7 +50,7 @@ use read::{Parsed, ParsedGaplic, ParsedSubprocess, Report};
 /// assert_eq!(
 ///     errors.to_string(),
 ///     "clock.toml:11:25: main.gobj[0].attrs.seconds: bad attr of `GTimer`: key `seconds`: expected f64, found string\n\
-///      clock.toml:14:14: main.gobj[1].gclass: unknown gclass `GTimmer` (registered: GConnex, GServerSock, GSock, GTimer)"
+///      clock.toml:14:14: main.gobj[1].gclass: unknown gclass `GTimmer` (registered: GConnex, GRouter, GServerSock, GSock, GTimer)"
 /// );
 /// ```
 #[derive(Clone, Debug)]
