@@ -11,7 +11,11 @@
 //!   subscriptions ([`SubscribeOptions`]), timers ([`GTimer`],
 //!   [`Gaplic::set_timer`]) and the loop ([`Gaplic::run`]).
 //! - [`spawn`] runs a gaplic on its own thread and gives a
-//!   [`GaplicHandle`]; gaplics of a process reach each other by name.
+//!   [`GaplicHandle`]. A [`Dest`] names a gobj here or in another gaplic
+//!   (by the gaplic's name or role): the runtime delivers it here, to a
+//!   gaplic of the process, or through the gaplic's [`ROUTER`] (crate
+//!   `gaplic-router`) to other processes and hosts; [`Cx::reply`] answers
+//!   the way an event came.
 //! - [`GSock`], [`GServerSock`] and [`GConnex`] are sockets as gobjs.
 //! - [`Event`], [`Kw`] and [`Value`] carry events and their payloads;
 //!   [`GobjError`] says what went wrong.
@@ -45,8 +49,8 @@ pub use gaplic_app as app;
 /// What a module that declares gclasses needs: `use gaplic::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Cx, ErrorKind, Event, EventKey, FromValue, Gaplic, Gclass, GobjError, GobjId, Kw, Machine,
-        Ret, Sent, SubscribeOptions, Symbol, Value, gobj, kw,
+        Cx, Dest, ErrorKind, Event, EventKey, FromValue, Gaplic, Gclass, GobjError, GobjId, Kw,
+        Machine, Ret, Sent, SubscribeOptions, Symbol, Value, gobj, kw,
     };
 }
 

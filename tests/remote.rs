@@ -8,7 +8,7 @@ use std::sync::mpsc::{Sender, channel};
 use std::time::Duration;
 
 use gaplic::prelude::*;
-use gaplic::{Dest, GaplicHandle};
+use gaplic::{Dest, GaplicHandle, Origin};
 use support::join_within;
 
 const LIMIT: Duration = Duration::from_secs(5);
@@ -124,7 +124,12 @@ gobj! {
 }
 
 impl FakeRouter {
+    /// Keeps what it is handed; refuses `EV_NOWHERE`, as a router with no
+    /// route there would.
     fn keep(&mut self, _cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        if ev.get::<String>("event")? == "EV_NOWHERE" {
+            return Err(GobjError::failed("no route to gaplic `far`"));
+        }
         self.handed.push((ev.kw().clone(), ev.source()));
         Ok(Value::Null)
     }
@@ -177,6 +182,69 @@ fn an_unknown_gaplic_is_reached_through_the_router_or_refused() {
     assert_eq!(*source, None);
     assert_eq!(second.get::<String>("gaplic").unwrap(), "remote-far-away");
     assert_eq!(second.get::<Kw>("kw").unwrap(), kw! { "n" => 1 });
+
+    // What the router refuses at once is the caller's error.
+    let error = g
+        .post(Dest::in_gaplic("far", "x"), "EV_NOWHERE", Kw::new())
+        .unwrap_err();
+    assert_eq!(error.to_string(), "no route to gaplic `far`");
+}
+
+/// An event delivered on behalf of a gobj of another gaplic carries that
+/// origin, and the receiver's reply goes back to it, by the gaplic's name
+/// or, when it came with none, by its role.
+#[test]
+fn an_event_on_behalf_of_another_gaplic_is_answered_there() {
+    let mut g = Gaplic::builder("remote-receiver")
+        .virtual_clock()
+        .build()
+        .unwrap();
+    let teller = g
+        .create_unique_gobj::<Teller>("teller", None, Kw::new())
+        .unwrap();
+    let router = g
+        .create_unique_gobj::<FakeRouter>(gaplic::ROUTER, None, Kw::new())
+        .unwrap();
+    let by_name = Origin::new("far", "asker").with_role("askers");
+    let by_role = Origin::new("", "asker").with_role("askers");
+    for origin in [by_name, by_role] {
+        g.send_with_origin(teller, "EV_ASK", Kw::new(), origin)
+            .unwrap();
+    }
+    let nobody = Origin::new("", "asker");
+    let error = g
+        .send_with_origin(teller, "EV_ASK", Kw::new(), nobody)
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::NoSender { .. }),
+        "an origin with neither gaplic nor role cannot be answered: {error}"
+    );
+    let handed = &g.gobj::<FakeRouter>(router).unwrap().handed;
+    let answers: Vec<_> = handed
+        .iter()
+        .map(|(kw, source)| {
+            (
+                kw.get::<Option<String>>("gaplic").unwrap(),
+                kw.get::<Option<String>>("role").unwrap(),
+                kw.get::<String>("gobj").unwrap(),
+                kw.get::<String>("event").unwrap(),
+                *source,
+            )
+        })
+        .collect();
+    let answer = |gaplic: Option<&str>, role: Option<&str>| {
+        (
+            gaplic.map(str::to_owned),
+            role.map(str::to_owned),
+            "asker".to_owned(),
+            "EV_ANSWER".to_owned(),
+            Some(teller),
+        )
+    };
+    assert_eq!(
+        answers,
+        [answer(Some("far"), None), answer(None, Some("askers"))]
+    );
 }
 
 /// Addressed by its own gaplic's name or role, a gobj is reached here;

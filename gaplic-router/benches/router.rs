@@ -90,7 +90,20 @@ impl Bench {
     }
 
     fn ping(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
-        gaplic_router::reply(cx, ev, "EV_PONG", payload())?;
+        // Both gaplics run in this process: the answer is sent through the
+        // router explicitly, as it would go between processes.
+        let origin = ev
+            .origin()
+            .cloned()
+            .ok_or_else(|| GobjError::failed("a ping with no origin"))?;
+        gaplic_router::send_outside(
+            cx,
+            Some(&origin.gaplic),
+            None,
+            &origin.gobj,
+            "EV_PONG",
+            payload(),
+        )?;
         Ok(Value::Null)
     }
 

@@ -9,45 +9,19 @@ mod router;
 pub mod wire;
 pub mod ws;
 
-pub use router::{EV_SEND_FAILED, GRouter, GRouterEvent, GRouterState, INTRA_EVENT_KEY, ROUTER};
+pub use gaplic::ROUTER;
+pub use router::{EV_SEND_FAILED, GRouter, GRouterEvent, GRouterState};
 
 use gaplic::prelude::*;
-
-/// Answers `ev`: an event that came through the router goes back to its
-/// origin gobj in the other gaplic (through the gaplic's router); any
-/// other goes to its sender as [`Cx::reply`] sends it.
-///
-/// # Errors
-///
-/// Those of the router's `EV_SEND_EVENT` (no route to the origin, a full
-/// queue, a payload JSON cannot carry), or of [`Cx::reply`].
-pub fn reply<G: Gclass>(
-    cx: &mut Cx<G>,
-    ev: &Event,
-    event: &str,
-    kw: Kw,
-) -> Result<Sent, GobjError> {
-    let origin = ev.kw().value(INTRA_EVENT_KEY).and_then(Kw::from_value);
-    let Some(origin) = origin else {
-        return cx.reply(ev, event.to_owned(), kw);
-    };
-    let gaplic: Option<String> = origin.get("origin_gaplic")?;
-    let role: Option<String> = origin.get("origin_role")?;
-    let gobj: Option<String> = origin.get("origin_gobj")?;
-    let Some(gobj) = gobj else {
-        return Err(GobjError::failed(format!(
-            "`{}` came from no named gobj of gaplic {}: there is nobody to answer",
-            ev.name(),
-            gaplic.as_deref().unwrap_or("-")
-        )));
-    };
-    send_outside(cx, gaplic.as_deref(), role.as_deref(), &gobj, event, kw)
-}
 
 /// Sends `event` to the unique gobj `gobj` of the gaplic called `gaplic`
 /// (or, without one, of a gaplic with role `role`), through this gaplic's
 /// router, from the calling gobj (which must be a unique gobj, for answers
 /// to reach it).
+///
+/// `cx.post(Dest::in_gaplic(..))` does the same for a gaplic that does not
+/// run in this process, and reaches one that does directly; this goes
+/// through the router even then.
 ///
 /// # Errors
 ///
@@ -90,11 +64,13 @@ pub fn subscribe_outside<G: Gclass>(
     gobj: &str,
     event: &str,
 ) -> Result<Sent, GobjError> {
-    let from = cx.name().to_owned();
-    cx.send(
-        ROUTER,
+    hand_subscription(
+        cx,
         GRouterEvent::EV_SUBSCRIBE_EVENT,
-        kw! { "gaplic" => gaplic, "role" => role, "gobj" => gobj, "event" => event, "from" => from },
+        gaplic,
+        role,
+        gobj,
+        event,
     )
 }
 
@@ -110,10 +86,29 @@ pub fn unsubscribe_outside<G: Gclass>(
     gobj: &str,
     event: &str,
 ) -> Result<Sent, GobjError> {
+    hand_subscription(
+        cx,
+        GRouterEvent::EV_UNSUBSCRIBE_EVENT,
+        gaplic,
+        role,
+        gobj,
+        event,
+    )
+}
+
+/// Hands the router a subscription request from the calling gobj.
+fn hand_subscription<G: Gclass>(
+    cx: &mut Cx<G>,
+    request: GRouterEvent,
+    gaplic: Option<&str>,
+    role: Option<&str>,
+    gobj: &str,
+    event: &str,
+) -> Result<Sent, GobjError> {
     let from = cx.name().to_owned();
     cx.send(
         ROUTER,
-        GRouterEvent::EV_UNSUBSCRIBE_EVENT,
+        request,
         kw! { "gaplic" => gaplic, "role" => role, "gobj" => gobj, "event" => event, "from" => from },
     )
 }

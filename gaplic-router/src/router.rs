@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gaplic::prelude::*;
-use gaplic::{EventKey, GConnex, GServerSock, KwError, TimerId};
+use gaplic::{EventKey, GConnex, GServerSock, KwError, Origin, TimerId};
 
 use crate::route::{
     GAPLIC_TOKEN, Mode, Pending, Route, RouteKind, parse_static_route, parse_static_routes,
@@ -14,15 +14,6 @@ use crate::route::{
 use crate::wire::{self, EventAck, EventNack, IdentityCard, IntraEvent, Message, RoleEntry, Roles};
 use crate::ws::{Link, LinkEvent};
 
-/// The unique name of the router of a gaplic.
-pub const ROUTER: &str = "router";
-
-/// The payload key under which a delivered event carries where it came
-/// from: a map with `origin_gaplic`, `origin_role`, `origin_gobj` and
-/// `serial` (GinsFSM passes the whole message, as an object, under the
-/// same key).
-pub const INTRA_EVENT_KEY: &str = "__intra_event__";
-
 /// The event a local sender is posted when an event it sent through the
 /// router is refused or lost: keys `gaplic`, `role`, `gobj`, `event` (where
 /// it was going) and `reason`.
@@ -30,7 +21,7 @@ pub const EV_SEND_FAILED: &str = "EV_SEND_FAILED";
 
 gobj! {
     /// Carries events between gaplics, as GinsFSM's `GRouter` does, over
-    /// websockets: one unique gobj named [`ROUTER`] per gaplic.
+    /// websockets: one unique gobj named [`ROUTER`](gaplic::ROUTER) per gaplic.
     ///
     /// **Routes.** A *static* route is a gaplic this one dials (a
     /// [`GConnex`] child per route, redialling with backoff), from
@@ -56,8 +47,9 @@ gobj! {
     /// **Receiving.** An event for this gaplic (its name is the first word
     /// of `destination_gaplic`, or `destination_role` is one of its roles)
     /// is sent to the unique gobj `destination_gobj`, with the router as
-    /// the source and the origin under [`INTRA_EVENT_KEY`] in the payload
-    /// ([`reply`](crate::reply) answers it); an unknown gobj is answered
+    /// the source and the sending gobj as the event's
+    /// [origin](gaplic::Event::origin) ([`Cx::reply`] answers it); an
+    /// unknown gobj is answered
     /// with the nack `GObj 'x' UNKNOWN`. With `__subscribe_response__` in
     /// the payload, the action's result goes back to the origin as an
     /// event of the same name with `__action_return__`. An event for
@@ -1357,28 +1349,26 @@ impl GRouter {
             .get::<bool>("__subscribe_response__")
             .unwrap_or(false);
         let mut event = event;
-        let mut kw = std::mem::take(&mut event.kw);
-        // The origin moves into the payload; an action return needs it
-        // again.
+        let kw = std::mem::take(&mut event.kw);
+        // The origin goes with the event, for `Cx::reply`; an action
+        // return needs it again.
+        let origin_role = match std::mem::take(&mut event.origin_role) {
+            Roles::One(role) => Some(role),
+            roles => roles.first().map(str::to_owned),
+        };
         let (origin_gaplic, origin_gobj) = if subscribe_response {
             (event.origin_gaplic.clone(), event.origin_gobj.clone())
         } else {
             (event.origin_gaplic.take(), event.origin_gobj.take())
         };
-        let origin_role = match std::mem::take(&mut event.origin_role) {
-            Roles::One(role) => Some(role),
-            roles => roles.first().map(str::to_owned),
-        };
-        kw.insert(
-            INTRA_EVENT_KEY,
-            kw! {
-                "origin_gaplic" => origin_gaplic,
-                "origin_role" => origin_role,
-                "origin_gobj" => origin_gobj,
-                "serial" => event.serial,
-            },
+        let mut origin = Origin::new(
+            origin_gaplic.unwrap_or_default(),
+            origin_gobj.unwrap_or_default(),
         );
-        let result = cx.send(dst, EventKey::from(event.event_name.clone()), kw);
+        if let Some(role) = origin_role {
+            origin = origin.with_role(role);
+        }
+        let result = cx.send_with_origin(dst, EventKey::from(event.event_name.clone()), kw, origin);
         if let (Some(_), Some(serial)) = (delivered, event.serial) {
             if let Some(route) = route_id.and_then(|id| self.routes_by_id.get_mut(&id)) {
                 route.delivered = route.delivered.max(serial);

@@ -199,9 +199,9 @@ fn gaplic_dials_a_ginsfsm_server() {
     // GinsFSM speaks first.
     let hello = cli.wait(WAIT, "GinsFSM's hello", |s| is(s, "probe", "EV_NOTE"));
     assert_eq!(text(&hello.kw, "data"), "hello");
-    let origin: Kw = hello.kw.get("__intra_event__").unwrap();
-    assert_eq!(text(&origin, "origin_gaplic"), "TOTO");
-    assert_eq!(text(&origin, "origin_gobj"), "pyecho");
+    let origin = hello.origin.expect("GinsFSM's hello has its origin");
+    assert_eq!((&*origin.gaplic, &*origin.gobj), ("TOTO", "pyecho"));
+    assert_eq!(origin.role.as_deref(), Some("toto"));
 
     // By name, with the answer back.
     cli.post("probe", "EV_SEND", kw! { "gaplic" => "TOTO", "gobj" => "pyecho", "event" => "EV_QUERY", "kw" => kw! { "data" => "café <\\/ 😀" } });

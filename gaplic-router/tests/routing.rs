@@ -53,9 +53,8 @@ fn events_and_answers_by_name_and_by_role() {
     );
     let query = srv.wait(WAIT, "the query", |s| is(s, "probe", "EV_QUERY"));
     assert_eq!(text(&query.kw, "data"), "q1");
-    let origin: Kw = query.kw.get("__intra_event__").unwrap();
-    assert_eq!(text(&origin, "origin_gaplic"), "cli-name");
-    assert_eq!(text(&origin, "origin_gobj"), "probe");
+    let origin = query.origin.expect("the query has its origin");
+    assert_eq!((&*origin.gaplic, &*origin.gobj), ("cli-name", "probe"));
     let answer = cli.wait(WAIT, "the answer", |s| is(s, "probe", "EV_QUERY_ANSWER"));
     assert_eq!(text(&answer.kw, "data"), "q1");
 
@@ -428,8 +427,8 @@ fn an_event_for_another_gaplic_is_forwarded() {
     );
     let note = x.wait(WAIT, "the forwarded note", |s| is(s, "probe", "EV_NOTE"));
     assert_eq!(note.kw.get::<i64>("hops"), Ok(2));
-    let origin: Kw = note.kw.get("__intra_event__").unwrap();
-    assert_eq!(text(&origin, "origin_gaplic"), "fx-z");
+    let origin = note.origin.expect("the note has its origin");
+    assert_eq!(&*origin.gaplic, "fx-z");
 
     // fx-y has no route to a gaplic of that name or role: nacked there.
     z.post(

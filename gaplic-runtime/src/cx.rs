@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::dest::Dest;
 use crate::error::ErrorKind;
 use crate::error::GobjError;
-use crate::event::{Event, Sent};
+use crate::event::{Event, Origin, Sent};
 use crate::gaplic::{Gaplic, Sender};
 use crate::gobj::EventKey;
 use crate::id::{GobjId, SubscriptionId, TimerId};
@@ -207,14 +207,33 @@ impl<'a, G: Gclass> Cx<'a, G> {
         event: impl Into<EventKey>,
         kw: Kw,
     ) -> Result<Sent, GobjError> {
-        if let Some(origin) = ev.origin().filter(|o| !o.gobj.is_empty()) {
-            let dst = Dest::in_gaplic(&*origin.gaplic, &*origin.gobj).into_owned();
+        if let Some(dst) = ev.origin().and_then(Origin::dest) {
             return self.send(dst, event, kw);
         }
         if let Some(source) = ev.source() {
             return self.send(source, event, kw);
         }
         Err(ErrorKind::NoSender { event: ev.name() }.into())
+    }
+
+    /// Sends `event` to a gobj of this gaplic on behalf of `origin`, a gobj
+    /// of another gaplic: the receiver sees this gobj as the
+    /// [source](Event::source) and `origin` as the [origin](Event::origin),
+    /// so its [`reply`](Cx::reply) goes back to `origin`. A router delivers
+    /// what it carries this way.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gaplic::send_with_origin`], plus [`ErrorKind::NoGaplic`].
+    pub fn send_with_origin<'d>(
+        &mut self,
+        dst: impl Into<Dest<'d>>,
+        event: impl Into<EventKey>,
+        kw: Kw,
+        origin: Origin,
+    ) -> Result<Sent, GobjError> {
+        let (id, gaplic) = self.here()?;
+        gaplic.send_with_origin_from(Some(id), dst.into(), event.into(), kw, origin)
     }
 
     /// Publishes one of this gobj's output events to its subscribers (see

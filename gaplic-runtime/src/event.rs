@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::dest::Dest;
 use crate::id::GobjId;
 use crate::kw::{Kw, KwError};
 use crate::value::{FromValue, Value};
@@ -37,8 +38,11 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Origin {
-    /// The sending gaplic's name.
+    /// The sending gaplic's name (empty when it has none).
     pub gaplic: Arc<str>,
+    /// A role of the sending gaplic, when it came with one: the way back
+    /// to a gaplic with no name.
+    pub role: Option<Arc<str>>,
     /// The sending gobj's name (its unique name when it has one).
     pub gobj: Arc<str>,
 }
@@ -48,7 +52,29 @@ impl Origin {
     pub fn new(gaplic: impl Into<Arc<str>>, gobj: impl Into<Arc<str>>) -> Self {
         Origin {
             gaplic: gaplic.into(),
+            role: None,
             gobj: gobj.into(),
+        }
+    }
+
+    /// The same origin, in a gaplic with role `role`.
+    #[must_use]
+    pub fn with_role(mut self, role: impl Into<Arc<str>>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// Where an answer goes: the gobj in the gaplic by its name, or else by
+    /// its role; `None` when the origin names no gobj, or no gaplic either
+    /// way.
+    pub fn dest(&self) -> Option<Dest<'_>> {
+        if self.gobj.is_empty() {
+            return None;
+        }
+        match (&*self.gaplic, &self.role) {
+            ("", None) => None,
+            ("", Some(role)) => Some(Dest::in_role(&**role, &*self.gobj)),
+            (gaplic, _) => Some(Dest::in_gaplic(gaplic, &*self.gobj)),
         }
     }
 }

@@ -227,7 +227,8 @@ impl PubSub {
                     "subscriber",
                     match &subscriber {
                         Dest::Gobj(id) => Value::Gobj(*id),
-                        other => Value::from(other.to_string()),
+                        Dest::Unique(name) => Value::from(&**name),
+                        remote @ Dest::Remote(_) => Value::from(remote.to_string()),
                     },
                 )
                 .with("event", event),

@@ -41,21 +41,27 @@ pub(crate) struct Peers {
 }
 
 impl Peers {
-    /// The handle of the gaplic called `name`, or else of the one with role
+    /// The handle of the gaplic called `name`, or else of one with role
     /// `role`, if one runs in this process.
     pub(crate) fn find(&mut self, name: Option<&str>, role: Option<&str>) -> Option<GaplicHandle> {
-        let (map, key) = match (name, role) {
-            (Some(name), _) => (&mut self.by_name, name),
-            (None, Some(role)) => (&mut self.by_role, role),
-            (None, None) => return None,
-        };
+        let by_name = name.and_then(|name| {
+            Self::cached(&mut self.by_name, name, || GaplicHandle::find(name).ok())
+        });
+        by_name.or_else(|| {
+            let role = role?;
+            Self::cached(&mut self.by_role, role, || GaplicHandle::find_role(role))
+        })
+    }
+
+    fn cached(
+        map: &mut FastMap<Box<str>, GaplicHandle>,
+        key: &str,
+        look_up: impl FnOnce() -> Option<GaplicHandle>,
+    ) -> Option<GaplicHandle> {
         if let Some(handle) = map.get(key) {
             return Some(handle.clone());
         }
-        let found = match name {
-            Some(name) => GaplicHandle::find(name).ok(),
-            None => GaplicHandle::find_role(key),
-        }?;
+        let found = look_up()?;
         map.insert(key.into(), found.clone());
         Some(found)
     }

@@ -4,10 +4,11 @@
 #![allow(dead_code)]
 
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use gaplic::prelude::*;
-use gaplic::{GaplicHandle, spawn_with};
+use gaplic::{Dest, GaplicHandle, Origin, Remote};
 use gaplic_router::{GRouter, ROUTER};
 
 /// Something a probe saw.
@@ -19,6 +20,8 @@ pub struct Seen {
     pub event: String,
     /// Its payload.
     pub kw: Kw,
+    /// Where it came from, when from another gaplic.
+    pub origin: Option<Origin>,
 }
 
 gobj! {
@@ -78,6 +81,7 @@ impl Probe {
                 probe: cx.name().to_owned(),
                 event: ev.name().to_owned(),
                 kw: ev.kw().clone(),
+                origin: ev.origin().cloned(),
             });
         }
         Ok(Value::Null)
@@ -85,14 +89,14 @@ impl Probe {
 
     fn send(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
         let kw = ev.get::<Option<Kw>>("kw")?.unwrap_or_default();
-        let sent = gaplic_router::send_outside(
-            cx,
-            opt(ev, "gaplic").as_deref(),
-            opt(ev, "role").as_deref(),
-            &ev.get::<String>("gobj")?,
-            &ev.get::<String>("event")?,
-            kw,
-        );
+        // Addressed as any event for another gaplic: the runtime hands it
+        // to the router, since no gaplic of this process has that name.
+        let dst = Dest::Remote(Remote {
+            gaplic: opt(ev, "gaplic").map(Into::into),
+            role: opt(ev, "role").map(Into::into),
+            gobj: ev.get::<String>("gobj")?.into(),
+        });
+        let sent = cx.send(dst, ev.get::<String>("event")?, kw);
         if let Err(error) = sent {
             self.record(
                 cx,
@@ -137,15 +141,20 @@ impl Probe {
     fn query(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
         self.record(cx, ev)?;
         let data = ev.kw().value("data").cloned().unwrap_or_default();
-        gaplic_router::reply(cx, ev, "EV_QUERY_ANSWER", kw! { "data" => data.clone() })?;
+        cx.reply(ev, "EV_QUERY_ANSWER", kw! { "data" => data.clone() })?;
         Ok(Value::Map(kw! { "echo" => data }))
     }
 }
 
 /// A gaplic on its own thread with a router made with `router_kw` and the
 /// probes named `probes`, each subscribed to the router's route events.
+///
+/// The gaplic is not in the process's directory of gaplics, as if it ran
+/// in a process of its own: what other peers send it goes through the
+/// routers, not from thread to thread.
 pub struct Peer {
     pub handle: GaplicHandle,
+    thread: JoinHandle<Result<(), GobjError>>,
     /// Where the router listens, with `server`.
     pub listen: Option<String>,
     pub seen: Receiver<Seen>,
@@ -163,30 +172,46 @@ impl Peer {
     pub fn start(name: &str, roles: &[&str], router_kw: Kw, probes: &[&str]) -> Peer {
         trace();
         let (tx, seen) = channel();
-        let (addr_tx, addr_rx) = channel();
         let probes: Vec<String> = probes.iter().map(|p| p.to_string()).collect();
         let mut builder = Gaplic::builder(name);
         for role in roles {
             builder = builder.role(*role);
         }
-        let handle = spawn_with(builder, move |gaplic| {
-            let router = gaplic.create_unique_gobj::<GRouter>(ROUTER, None, router_kw)?;
-            for probe in &probes {
-                let id = gaplic.create_unique_gobj::<Probe>(probe, None, Kw::new())?;
-                gaplic.gobj_mut::<Probe>(id).unwrap().tx = Some(tx.clone());
-                gaplic.subscribe(router, Some("EV_ROUTE_OPENED"), id, SubscribeOptions::new())?;
-                gaplic.subscribe(router, Some("EV_ROUTE_CLOSED"), id, SubscribeOptions::new())?;
-            }
+        let (started_tx, started) = channel();
+        let thread = std::thread::spawn(move || {
+            let setup = || -> Result<Gaplic, GobjError> {
+                let mut gaplic = builder.build()?;
+                let router = gaplic.create_unique_gobj::<GRouter>(ROUTER, None, router_kw)?;
+                for probe in &probes {
+                    let id = gaplic.create_unique_gobj::<Probe>(probe, None, Kw::new())?;
+                    gaplic.gobj_mut::<Probe>(id).unwrap().tx = Some(tx.clone());
+                    gaplic.subscribe(
+                        router,
+                        Some("EV_ROUTE_OPENED"),
+                        id,
+                        SubscribeOptions::new(),
+                    )?;
+                    gaplic.subscribe(
+                        router,
+                        Some("EV_ROUTE_CLOSED"),
+                        id,
+                        SubscribeOptions::new(),
+                    )?;
+                }
+                Ok(gaplic)
+            };
+            let mut gaplic = setup().expect("the gaplic starts");
             let listen = gaplic
-                .gobj::<GRouter>(router)
-                .and_then(|r| r.listen_address(gaplic));
-            let _ = addr_tx.send(listen);
-            Ok(())
-        })
-        .expect("the gaplic starts");
-        let listen = addr_rx.recv().unwrap();
+                .find_unique_gobj(ROUTER)
+                .and_then(|router| gaplic.gobj::<GRouter>(router))
+                .and_then(|router| router.listen_address(&gaplic));
+            started_tx.send((gaplic.handle(), listen)).unwrap();
+            gaplic.run()
+        });
+        let (handle, listen) = started.recv().expect("the gaplic starts");
         Peer {
             handle,
+            thread,
             listen,
             seen,
         }
@@ -217,7 +242,11 @@ impl Peer {
 
     pub fn stop(self) {
         let _ = self.handle.stop();
-        self.handle.join().expect("the gaplic ends cleanly");
+        let ended = self
+            .thread
+            .join()
+            .expect("the gaplic's thread does not panic");
+        ended.expect("the gaplic ends cleanly");
     }
 }
 

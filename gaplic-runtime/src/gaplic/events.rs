@@ -83,6 +83,40 @@ impl Gaplic {
         self.deliver(Queued::local(dst, event, kw, sender.map(|s| s.id)))
     }
 
+    /// Sends an event to a gobj of this gaplic as [`send`](Gaplic::send)
+    /// does, on behalf of `origin`, a gobj of another gaplic: the receiver
+    /// finds it in [`Event::origin`](crate::Event::origin) and its
+    /// [`Cx::reply`](crate::Cx::reply) answers there.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Gaplic::send); [`ErrorKind::NotLocal`] when `dst` is in
+    /// another gaplic (an event on behalf of another gaplic is delivered
+    /// where it was going, not passed on).
+    pub fn send_with_origin<'d>(
+        &mut self,
+        dst: impl Into<Dest<'d>>,
+        event: impl Into<EventKey>,
+        kw: Kw,
+        origin: Origin,
+    ) -> Result<Sent, GobjError> {
+        self.send_with_origin_from(None, dst.into(), event.into(), kw, origin)
+    }
+
+    pub(crate) fn send_with_origin_from(
+        &mut self,
+        source: Option<GobjId>,
+        dst: Dest<'_>,
+        event: EventKey,
+        kw: Kw,
+        origin: Origin,
+    ) -> Result<Sent, GobjError> {
+        let dst = self.resolve(&dst)?;
+        let mut queued = Queued::local(dst, event, kw, source);
+        queued.origin = Some(Box::new(origin));
+        self.deliver(queued)
+    }
+
     /// Queues an event for the loop, which delivers posted events in FIFO
     /// order, each with its real source. What the receiver answers is
     /// traced if it is an error.
@@ -123,12 +157,17 @@ impl Gaplic {
         Ok(())
     }
 
-    /// Whether `remote` names this gaplic (by name, or by one of its roles).
+    /// Whether `remote` names this gaplic: by name, or by one of its roles
+    /// (with both, either will do, as a router decides).
     pub(super) fn is_here(&self, remote: &Remote<'_>) -> bool {
-        match (&remote.gaplic, &remote.role) {
-            (Some(gaplic), _) => **gaplic == *self.name,
-            (None, Some(role)) => self.roles.iter().any(|mine| **role == **mine),
+        let by_name = remote.gaplic.as_deref().map(|gaplic| gaplic == &*self.name);
+        let by_role = remote
+            .role
+            .as_deref()
+            .map(|role| self.roles.iter().any(|mine| role == mine));
+        match (by_name, by_role) {
             (None, None) => true,
+            (name, role) => name == Some(true) || role == Some(true),
         }
     }
 
@@ -201,14 +240,18 @@ impl Gaplic {
         if let Some(role) = &remote.role {
             request.insert("role", &**role);
         }
+        // Handed over now, so that what the router knows at once (no route
+        // there, a full queue) is the caller's error; the event itself
+        // still travels later. A router mid-action gets it right after, and
+        // its refusal is traced then.
         let source = sender.map(|s| s.id);
-        self.queue.push(Queued::local(
+        self.deliver(Queued::local(
             router,
             EventKey::from(ROUTER_SEND),
             request,
             source,
-        ));
-        Ok(())
+        ))
+        .map(drop)
     }
 
     /// Publishes output event `event` of `publisher` to its subscribers, in
