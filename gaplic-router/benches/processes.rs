@@ -294,7 +294,7 @@ gobj! {
 
 impl Far {
     fn query(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
-        gaplic_router::reply(cx, ev, "EV_QUERY_ANSWER", payload())?;
+        cx.reply(ev, "EV_QUERY_ANSWER", payload())?;
         Ok(Value::Null)
     }
 
@@ -312,7 +312,7 @@ impl Far {
         if self.received == self.expected {
             let elapsed = self.started.map(|s| s.elapsed()).unwrap_or_default();
             let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-            gaplic_router::reply(cx, ev, "EV_DONE", kw! { "micros" => micros })?;
+            cx.reply(ev, "EV_DONE", kw! { "micros" => micros })?;
         }
         Ok(Value::Null)
     }

@@ -291,12 +291,8 @@ impl Dialer {
 }
 
 /// The gaplic an event that came through the router was sent from.
-fn origin_gaplic(ev: &Event) -> String {
-    ev.kw()
-        .value(gaplic_router::INTRA_EVENT_KEY)
-        .and_then(Kw::from_value)
-        .and_then(|origin| origin.get::<Option<String>>("origin_gaplic").ok().flatten())
-        .unwrap_or_else(|| "?".to_owned())
+fn origin_gaplic(ev: &Event) -> &str {
+    ev.origin().map_or("?", |origin| &*origin.gaplic)
 }
 
 fn run(options: &Options) -> Result<Duration, String> {

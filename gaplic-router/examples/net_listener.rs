@@ -142,8 +142,7 @@ impl Echo {
         let seq: u64 = ev.get("seq")?;
         let data = ev.kw().value("data").cloned().unwrap_or_default();
         self.served += 1;
-        gaplic_router::reply(
-            cx,
+        cx.reply(
             ev,
             "EV_PONG",
             kw! { "seq" => seq, "data" => data, "served" => self.served },

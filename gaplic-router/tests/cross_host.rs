@@ -49,11 +49,18 @@ struct Seen {
     data: String,
     /// The gaplic it came from, for an event that came through the router.
     origin: String,
+    /// The role that gaplic came with, or "".
+    origin_role: String,
 }
 
 impl Seen {
     fn to_json(&self) -> Json {
-        json!({ "event": self.event, "data": self.data, "origin": self.origin })
+        json!({
+            "event": self.event,
+            "data": self.data,
+            "origin": self.origin,
+            "origin_role": self.origin_role,
+        })
     }
 
     fn from_json(json: &Json) -> Option<Seen> {
@@ -61,6 +68,7 @@ impl Seen {
             event: json["event"].as_str()?.to_owned(),
             data: json["data"].as_str()?.to_owned(),
             origin: json["origin"].as_str()?.to_owned(),
+            origin_role: json["origin_role"].as_str()?.to_owned(),
         })
     }
 }
@@ -102,13 +110,13 @@ gobj! {
     }
 }
 
-/// The gaplic an event that came through the router was sent from.
-fn origin_gaplic(ev: &Event) -> String {
-    ev.kw()
-        .value(gaplic_router::INTRA_EVENT_KEY)
-        .and_then(Kw::from_value)
-        .and_then(|origin| origin.get::<Option<String>>("origin_gaplic").ok().flatten())
-        .unwrap_or_default()
+/// The gaplic an event that came through the router was sent from, and
+/// its role ("" for none).
+fn origin(ev: &Event) -> (String, String) {
+    ev.origin().map_or_else(Default::default, |origin| {
+        let role = origin.role.as_deref().unwrap_or_default();
+        (origin.gaplic.to_string(), role.to_owned())
+    })
 }
 
 /// A string of `ev`'s payload, or "".
@@ -127,11 +135,13 @@ impl Side {
             "EV_SEND_FAILED" => text(ev, "reason"),
             _ => text(ev, "data"),
         };
+        let (origin, origin_role) = origin(ev);
         if let Some(tx) = &self.tx {
             let _ = tx.send(Seen {
                 event: ev.name().to_owned(),
                 data,
-                origin: origin_gaplic(ev),
+                origin,
+                origin_role,
             });
         }
         Ok(Value::Null)
@@ -160,7 +170,7 @@ impl Side {
 
     fn query(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
         self.record(cx, ev)?;
-        gaplic_router::reply(cx, ev, "EV_ANSWER", kw! { "data" => text(ev, "data") })?;
+        cx.reply(ev, "EV_ANSWER", kw! { "data" => text(ev, "data") })?;
         Ok(Value::Null)
     }
 }
@@ -648,6 +658,10 @@ fn events_cross_a_real_interface() {
             (query.data.as_str(), query.origin.as_str()),
             (data, near_name.as_str())
         );
+        assert_eq!(
+            query.origin_role, "near-role",
+            "the origin's role came along"
+        );
         let answer = near.wait("the far gaplic's answer", |s| s.event == "EV_ANSWER");
         assert_eq!(
             (answer.data.as_str(), answer.origin.as_str()),
@@ -665,6 +679,10 @@ fn events_cross_a_real_interface() {
         assert_eq!(
             (query.data.as_str(), query.origin.as_str()),
             (data, far_name.as_str())
+        );
+        assert_eq!(
+            query.origin_role, "far-role",
+            "the origin's role came along"
         );
         let answer = far.wait("the near gaplic's answer", |s| s.event == "EV_ANSWER");
         assert_eq!(
