@@ -216,9 +216,12 @@ struct LinkState {
     /// `GConnex` has it as its child).
     sock: GobjId,
     timer: Option<TimerId>,
-    /// When it last brought bytes: a link silent for three ping intervals
-    /// (no pong either) is closed.
+    /// When it last brought bytes, as the last tick saw (a clock read per
+    /// tick, not per read): a link silent for three ping intervals (no
+    /// pong either) is closed, at most a tick late.
     last_rx: Instant,
+    /// Bytes came since the last tick.
+    rx_since_tick: bool,
     /// With a secret: this side's nonce and the peer's, once known.
     nonces: (Option<String>, Option<String>),
     /// Whether the peer proved the secret (always, without one).
@@ -549,6 +552,7 @@ impl GRouter {
                 sock: gsock.unwrap_or(source),
                 timer,
                 last_rx: now,
+                rx_since_tick: false,
                 nonces: (None, None),
                 verified: self.secret.is_empty(),
                 ends: format!(
@@ -572,11 +576,10 @@ impl GRouter {
             .value("data")
             .and_then(Value::as_bytes)
             .unwrap_or_default();
-        let now = cx.gaplic()?.now();
         let Some(link) = self.links.get_mut(&source) else {
             return Ok(Value::Null);
         };
-        link.last_rx = now;
+        link.rx_since_tick = true;
         let events = link.ws.feed(data);
         self.dirty.push(source);
         for event in events {
@@ -639,6 +642,11 @@ impl GRouter {
 
     fn tick(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
         let now = cx.gaplic()?.now();
+        for link in self.links.values_mut() {
+            if std::mem::take(&mut link.rx_since_tick) {
+                link.last_rx = now;
+            }
+        }
         if let Some(interval) = seconds(self.ping_interval) {
             // A peer that answers no ping (it does not read, or is gone
             // without a word) is let go.
