@@ -349,6 +349,12 @@ fn py_repr(text: Option<&str>) -> String {
     }
 }
 
+/// Whether `key` of `kw` is `true` (a missing key or another value is
+/// not), read without making an error for the usual missing key.
+fn flag(kw: &Kw, key: &str) -> bool {
+    matches!(kw.value(key), Some(Value::Bool(true)))
+}
+
 fn seconds(value: f64) -> Option<Duration> {
     (value > 0.0)
         .then(|| Duration::try_from_secs_f64(value).ok())
@@ -720,8 +726,7 @@ impl GRouter {
     /// Sends the acks that wait, then what each link touched has to send,
     /// each in one write.
     fn flush(&mut self, cx: &mut Cx<Self>) {
-        let links: Vec<GobjId> = self.pending_acks.keys().copied().collect();
-        for link in links {
+        while let Some(link) = self.pending_acks.keys().next().copied() {
             self.emit_pending_ack(link);
         }
         let mut dirty = std::mem::take(&mut self.dirty);
@@ -1240,8 +1245,7 @@ impl GRouter {
             && matches!(route.mode, Mode::Gaplic { .. })
             && let Some(serial) = serial
         {
-            let released = route.release_through(serial);
-            if released.is_empty() {
+            if route.release_through(serial) == 0 {
                 tracing::warn!(target: "gaplic::router", peer = %route.name, serial, "ack of no event in flight");
             }
             self.pump(id);
@@ -1315,15 +1319,11 @@ impl GRouter {
             self.nack(link, &event, reason);
             return;
         };
-        if event.kw.get::<bool>("__subscribe_event__").unwrap_or(false) {
+        if flag(&event.kw, "__subscribe_event__") {
             self.export(cx, link, route_id, dst, event);
             return;
         }
-        if event
-            .kw
-            .get::<bool>("__unsubscribe_event__")
-            .unwrap_or(false)
-        {
+        if flag(&event.kw, "__unsubscribe_event__") {
             self.unexport(cx, &event);
             self.ack_event(link, &event, None);
             return;

@@ -969,19 +969,10 @@ fn value_to_json(value: &Value) -> Json {
 /// [`WireError::Unencodable`] for bytes, gobj ids and floats that are not
 /// finite, naming the key.
 pub fn check_kw(kw: &Kw) -> Result<(), WireError> {
-    check_kw_at(kw, "")
-}
-
-fn check_kw_at(kw: &Kw, path: &str) -> Result<(), WireError> {
-    for (key, value) in kw.iter() {
-        let path = if path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{path}.{key}")
-        };
-        check_value(value, &path)?;
+    match kw_fault(kw) {
+        None => Ok(()),
+        Some(fault) => Err(fault.into_error("")),
     }
-    Ok(())
 }
 
 /// Checks that `value` can be written as JSON; `path` names it.
@@ -990,9 +981,59 @@ fn check_kw_at(kw: &Kw, path: &str) -> Result<(), WireError> {
 ///
 /// [`WireError::Unencodable`].
 pub fn check_value(value: &Value, path: &str) -> Result<(), WireError> {
+    match value_fault(value) {
+        None => Ok(()),
+        Some(fault) => Err(fault.into_error(path)),
+    }
+}
+
+/// A value JSON cannot carry: why, and where, innermost step first. The
+/// checks run on every send, so the path is only made for a fault.
+struct Fault<'a> {
+    steps: Vec<Step<'a>>,
+    reason: &'static str,
+}
+
+/// A step of a path in a payload: a key of a map, an index of a list.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Fault<'a> {
+    fn at(mut self, step: Step<'a>) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    /// The error, its key the path from `path` down to the value.
+    fn into_error(self, path: &str) -> WireError {
+        let mut key = path.to_owned();
+        for step in self.steps.iter().rev() {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            match step {
+                Step::Key(name) => key.push_str(name),
+                Step::Index(i) => key.push_str(&i.to_string()),
+            }
+        }
+        WireError::Unencodable {
+            key,
+            reason: self.reason,
+        }
+    }
+}
+
+fn kw_fault(kw: &Kw) -> Option<Fault<'_>> {
+    kw.iter()
+        .find_map(|(key, value)| value_fault(value).map(|fault| fault.at(Step::Key(key))))
+}
+
+fn value_fault(value: &Value) -> Option<Fault<'_>> {
     let refuse = |reason| {
-        Err(WireError::Unencodable {
-            key: path.to_owned(),
+        Some(Fault {
+            steps: Vec::new(),
             reason,
         })
     };
@@ -1000,14 +1041,12 @@ pub fn check_value(value: &Value, path: &str) -> Result<(), WireError> {
         Value::Float(x) if !x.is_finite() => refuse("JSON has no NaN or infinity"),
         Value::Bytes(_) => refuse("JSON has no bytes (send a string or a list of numbers)"),
         Value::Gobj(_) => refuse("a gobj id means nothing in another gaplic (send its name)"),
-        Value::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                check_value(item, &format!("{path}.{i}"))?;
-            }
-            Ok(())
-        }
-        Value::Map(kw) => check_kw_at(kw, path),
-        _ => Ok(()),
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| value_fault(item).map(|fault| fault.at(Step::Index(i)))),
+        Value::Map(kw) => kw_fault(kw),
+        _ => None,
     }
 }
 
