@@ -283,16 +283,17 @@ impl Route {
         }
     }
 
-    /// Takes the events in flight up to `serial` included: a gaplic
-    /// peer's ack covers every event before it.
-    pub fn release_through(&mut self, serial: u64) -> Vec<Pending> {
-        let mut released = Vec::new();
+    /// Drops the events in flight up to `serial` included (a gaplic
+    /// peer's ack covers every event before it); returns how many.
+    pub fn release_through(&mut self, serial: u64) -> usize {
+        let mut released = 0;
         while self
             .in_flight
             .front()
             .is_some_and(|p| p.event.serial.is_some_and(|s| s <= serial))
         {
-            released.extend(self.in_flight.pop_front());
+            self.in_flight.pop_front();
+            released += 1;
         }
         released
     }

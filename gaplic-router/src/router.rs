@@ -216,12 +216,16 @@ struct LinkState {
     ws: Link,
     /// The route it carries, once known.
     route: Option<u64>,
-    /// The gobj `EV_SEND_DATA` and `EV_DROP` go to.
+    /// The socket `EV_SEND_DATA` and `EV_DROP` go to (a static route's
+    /// `GConnex` has it as its child).
     sock: GobjId,
     timer: Option<TimerId>,
-    /// When it last brought bytes: a link silent for three ping intervals
-    /// (no pong either) is closed.
+    /// When it last brought bytes, as the last tick saw (a clock read per
+    /// tick, not per read): a link silent for three ping intervals (no
+    /// pong either) is closed, at most a tick late.
     last_rx: Instant,
+    /// Bytes came since the last tick.
+    rx_since_tick: bool,
     /// With a secret: this side's nonce and the peer's, once known.
     nonces: (Option<String>, Option<String>),
     /// Whether the peer proved the secret (always, without one).
@@ -347,6 +351,12 @@ fn py_repr(text: Option<&str>) -> String {
         None => "None".to_owned(),
         Some(text) => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
     }
+}
+
+/// Whether `key` of `kw` is `true` (a missing key or another value is
+/// not), read without making an error for the usual missing key.
+fn flag(kw: &Kw, key: &str) -> bool {
+    matches!(kw.value(key), Some(Value::Bool(true)))
 }
 
 fn seconds(value: f64) -> Option<Duration> {
@@ -513,12 +523,15 @@ impl GRouter {
             .find(|(_, r)| matches!(r.kind, RouteKind::Static { connex, .. } if connex == source))
             .map(|(id, _)| *id);
         let limit = self.limit();
-        let url = route
-            .and_then(|id| self.routes_by_id.get(&id))
-            .and_then(|r| match &r.kind {
-                RouteKind::Static { urls, .. } => urls.first().map(|url| websocket_url(url)),
-                RouteKind::Dynamic => None,
-            });
+        let (url, gsock) =
+            route
+                .and_then(|id| self.routes_by_id.get(&id))
+                .map_or((None, None), |r| match &r.kind {
+                    RouteKind::Static { urls, gsock, .. } => {
+                        (urls.first().map(|url| websocket_url(url)), *gsock)
+                    }
+                    RouteKind::Dynamic => (None, None),
+                });
         let ws = match route {
             Some(_) => {
                 let Some(url) = url else {
@@ -544,9 +557,12 @@ impl GRouter {
             LinkState {
                 ws,
                 route,
-                sock: source,
+                // A static route writes to its `GConnex`'s socket itself:
+                // one hop and one copy less per write.
+                sock: gsock.unwrap_or(source),
                 timer,
                 last_rx: now,
+                rx_since_tick: false,
                 nonces: (None, None),
                 verified: self.secret.is_empty(),
                 ends: format!(
@@ -570,11 +586,10 @@ impl GRouter {
             .value("data")
             .and_then(Value::as_bytes)
             .unwrap_or_default();
-        let now = cx.gaplic()?.now();
         let Some(link) = self.links.get_mut(&source) else {
             return Ok(Value::Null);
         };
-        link.last_rx = now;
+        link.rx_since_tick = true;
         let events = link.ws.feed(data);
         self.dirty.push(source);
         for event in events {
@@ -637,6 +652,11 @@ impl GRouter {
 
     fn tick(&mut self, cx: &mut Cx<Self>, _ev: &Event) -> Ret {
         let now = cx.gaplic()?.now();
+        for link in self.links.values_mut() {
+            if std::mem::take(&mut link.rx_since_tick) {
+                link.last_rx = now;
+            }
+        }
         if let Some(interval) = seconds(self.ping_interval) {
             // A peer that answers no ping (it does not read, or is gone
             // without a word) is let go.
@@ -710,8 +730,7 @@ impl GRouter {
     /// Sends the acks that wait, then what each link touched has to send,
     /// each in one write.
     fn flush(&mut self, cx: &mut Cx<Self>) {
-        let links: Vec<GobjId> = self.pending_acks.keys().copied().collect();
-        for link in links {
+        while let Some(link) = self.pending_acks.keys().next().copied() {
             self.emit_pending_ack(link);
         }
         let mut dirty = std::mem::take(&mut self.dirty);
@@ -1230,8 +1249,7 @@ impl GRouter {
             && matches!(route.mode, Mode::Gaplic { .. })
             && let Some(serial) = serial
         {
-            let released = route.release_through(serial);
-            if released.is_empty() {
+            if route.release_through(serial) == 0 {
                 tracing::warn!(target: "gaplic::router", peer = %route.name, serial, "ack of no event in flight");
             }
             self.pump(id);
@@ -1305,15 +1323,11 @@ impl GRouter {
             self.nack(link, &event, reason);
             return;
         };
-        if event.kw.get::<bool>("__subscribe_event__").unwrap_or(false) {
+        if flag(&event.kw, "__subscribe_event__") {
             self.export(cx, link, route_id, dst, event);
             return;
         }
-        if event
-            .kw
-            .get::<bool>("__unsubscribe_event__")
-            .unwrap_or(false)
-        {
+        if flag(&event.kw, "__unsubscribe_event__") {
             self.unexport(cx, &event);
             self.ack_event(link, &event, None);
             return;

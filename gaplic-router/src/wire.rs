@@ -603,11 +603,16 @@ mod fast {
     pub(super) trait Input<'de>: Copy {
         /// `self` read whole as a `T`.
         fn parse<T: Deserialize<'de>>(self) -> Option<T>;
+        /// The raw bytes.
+        fn bytes(self) -> &'de [u8];
     }
 
     impl<'de> Input<'de> for &'de [u8] {
         fn parse<T: Deserialize<'de>>(self) -> Option<T> {
             serde_json::from_slice(self).ok()
+        }
+        fn bytes(self) -> &'de [u8] {
+            self
         }
     }
 
@@ -615,6 +620,37 @@ mod fast {
         fn parse<T: Deserialize<'de>>(self) -> Option<T> {
             serde_json::from_str(self).ok()
         }
+        fn bytes(self) -> &'de [u8] {
+            self.as_bytes()
+        }
+    }
+
+    /// The message type of a message that starts with it, as GinsFSM and
+    /// this crate write them (`{"message_type": "__event__", ...`), read
+    /// without parsing the rest: one of the five, or `None` for anything
+    /// else (another order, an escape in the name, an unknown type).
+    pub(super) fn leading_message_type(bytes: &[u8]) -> Option<&'static str> {
+        fn skip_space(bytes: &[u8]) -> &[u8] {
+            let start = bytes
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(bytes.len());
+            &bytes[start..]
+        }
+        let rest = skip_space(bytes).strip_prefix(b"{")?;
+        let rest = skip_space(rest).strip_prefix(b"\"message_type\"")?;
+        let rest = skip_space(rest).strip_prefix(b":")?;
+        let rest = skip_space(rest).strip_prefix(b"\"")?;
+        let name = &rest[..rest.iter().position(|b| *b == b'"')?];
+        [
+            EVENT,
+            EVENT_ACK,
+            EVENT_NACK,
+            IDENTITY_CARD,
+            IDENTITY_CARD_ACK,
+        ]
+        .into_iter()
+        .find(|known| known.as_bytes() == name)
     }
 
     pub(super) fn decode<'de>(input: impl Input<'de>) -> Option<Message> {
@@ -623,15 +659,26 @@ mod fast {
             #[serde(borrow)]
             message_type: std::borrow::Cow<'a, str>,
         }
-        // Events are most of the traffic: tried first, in one pass.
-        if let Some(event) = input.parse::<EventIn<'de>>()
-            && event.message_type == EVENT
-        {
-            return Some(event.into_message());
-        }
-        let kind: Kind<'de> = input.parse()?;
-        match &*kind.message_type {
-            EVENT => input.parse::<EventIn<'de>>().map(EventIn::into_message),
+        // Each message is read once when its type comes first, as it
+        // does from GinsFSM and from gaplic: a failed attempt costs a
+        // parse and an error message.
+        let message_type = match leading_message_type(input.bytes()) {
+            Some(known) => std::borrow::Cow::Borrowed(known),
+            None => {
+                // Events are most of the traffic: tried first, in one pass.
+                if let Some(event) = input.parse::<EventIn<'de>>()
+                    && event.message_type == EVENT
+                {
+                    return Some(event.into_message());
+                }
+                input.parse::<Kind<'de>>()?.message_type
+            }
+        };
+        match &*message_type {
+            EVENT => input
+                .parse::<EventIn<'de>>()
+                .filter(|event| event.message_type == EVENT)
+                .map(EventIn::into_message),
             EVENT_ACK => input.parse::<AckIn>().map(|a| {
                 Message::EventAck(EventAck {
                     serial: a.serial,
@@ -652,7 +699,7 @@ mod fast {
                     my_gaplic_name: card.my_gaplic_name,
                     my_roles: card.my_roles.0,
                 };
-                Some(if kind.message_type == IDENTITY_CARD {
+                Some(if message_type == IDENTITY_CARD {
                     Message::IdentityCard(card)
                 } else {
                     Message::IdentityCardAck(card)
@@ -922,19 +969,10 @@ fn value_to_json(value: &Value) -> Json {
 /// [`WireError::Unencodable`] for bytes, gobj ids and floats that are not
 /// finite, naming the key.
 pub fn check_kw(kw: &Kw) -> Result<(), WireError> {
-    check_kw_at(kw, "")
-}
-
-fn check_kw_at(kw: &Kw, path: &str) -> Result<(), WireError> {
-    for (key, value) in kw.iter() {
-        let path = if path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{path}.{key}")
-        };
-        check_value(value, &path)?;
+    match kw_fault(kw) {
+        None => Ok(()),
+        Some(fault) => Err(fault.into_error("")),
     }
-    Ok(())
 }
 
 /// Checks that `value` can be written as JSON; `path` names it.
@@ -943,9 +981,59 @@ fn check_kw_at(kw: &Kw, path: &str) -> Result<(), WireError> {
 ///
 /// [`WireError::Unencodable`].
 pub fn check_value(value: &Value, path: &str) -> Result<(), WireError> {
+    match value_fault(value) {
+        None => Ok(()),
+        Some(fault) => Err(fault.into_error(path)),
+    }
+}
+
+/// A value JSON cannot carry: why, and where, innermost step first. The
+/// checks run on every send, so the path is only made for a fault.
+struct Fault<'a> {
+    steps: Vec<Step<'a>>,
+    reason: &'static str,
+}
+
+/// A step of a path in a payload: a key of a map, an index of a list.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Fault<'a> {
+    fn at(mut self, step: Step<'a>) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    /// The error, its key the path from `path` down to the value.
+    fn into_error(self, path: &str) -> WireError {
+        let mut key = path.to_owned();
+        for step in self.steps.iter().rev() {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            match step {
+                Step::Key(name) => key.push_str(name),
+                Step::Index(i) => key.push_str(&i.to_string()),
+            }
+        }
+        WireError::Unencodable {
+            key,
+            reason: self.reason,
+        }
+    }
+}
+
+fn kw_fault(kw: &Kw) -> Option<Fault<'_>> {
+    kw.iter()
+        .find_map(|(key, value)| value_fault(value).map(|fault| fault.at(Step::Key(key))))
+}
+
+fn value_fault(value: &Value) -> Option<Fault<'_>> {
     let refuse = |reason| {
-        Err(WireError::Unencodable {
-            key: path.to_owned(),
+        Some(Fault {
+            steps: Vec::new(),
             reason,
         })
     };
@@ -953,14 +1041,12 @@ pub fn check_value(value: &Value, path: &str) -> Result<(), WireError> {
         Value::Float(x) if !x.is_finite() => refuse("JSON has no NaN or infinity"),
         Value::Bytes(_) => refuse("JSON has no bytes (send a string or a list of numbers)"),
         Value::Gobj(_) => refuse("a gobj id means nothing in another gaplic (send its name)"),
-        Value::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                check_value(item, &format!("{path}.{i}"))?;
-            }
-            Ok(())
-        }
-        Value::Map(kw) => check_kw_at(kw, path),
-        _ => Ok(()),
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| value_fault(item).map(|fault| fault.at(Step::Index(i)))),
+        Value::Map(kw) => kw_fault(kw),
+        _ => None,
     }
 }
 
@@ -1232,6 +1318,10 @@ mod tests {
             br#"{"message_type": "__identity_card_ack__", "my_roles": [null, "*r"]}"#,
             br#"{"message_type": "__event_nack__", "serial": 1, "event_name": "E", "error_message": 5}"#,
             br#"{"message_type": "__event__", "event_name": "E", "destination_gobj": "g", "kw": {"a": 1, "a": 2}}"#,
+            // The type elsewhere than first, or spelled with an escape.
+            br#"{"serial": 3, "message_type": "__event_ack__", "event_name": "E", "reference": null}"#,
+            br#"{"event_name": "E", "destination_gobj": "g", "message_type": "__event__"}"#,
+            br#" {	"message_type"	:	"\u005f_event_nack__", "serial": 1, "event_name": "E", "error_message": "no"}"#,
         ];
         for sample in samples {
             let fast = fast::decode(*sample);
@@ -1247,6 +1337,35 @@ mod tests {
             fast::decode(samples[0]).is_some(),
             "the common case takes the fast path"
         );
+    }
+
+    #[test]
+    fn a_leading_message_type_is_read_without_parsing() {
+        let cases: &[(&[u8], Option<&str>)] = &[
+            (
+                br#"{"message_type":"__event_ack__","serial":1}"#,
+                Some(EVENT_ACK),
+            ),
+            (b"\r\n{ \"message_type\" :\t\"__event__\", ", Some(EVENT)),
+            (
+                br#"{"message_type": "__identity_card_ack__"}"#,
+                Some(IDENTITY_CARD_ACK),
+            ),
+            (br#"{"message_type": "__event__x", "serial": 1}"#, None),
+            (br#"{"message_type": "\u005f_event__"}"#, None),
+            (br#"{"serial": 1, "message_type": "__event__"}"#, None),
+            (br#"{"message_type": 1}"#, None),
+            (br#"{"message_type": "__event_"#, None),
+            (b"", None),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(
+                fast::leading_message_type(bytes),
+                *expected,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
     }
 
     #[test]

@@ -107,10 +107,11 @@ impl std::fmt::Debug for Link {
 }
 
 /// Bytes tungstenite reads from the duplex at a time. It zeroes its free
-/// input capacity before each read, so a small chunk costs less than its
-/// 128 KiB default for the small messages a router carries; a larger
-/// message grows the buffer as it needs.
-const READ_CHUNK: usize = 8 << 10;
+/// input capacity before each read, the last of which finds nothing, so a
+/// small chunk costs less than its 128 KiB default for the small messages
+/// a router carries; a larger message grows the buffer as it needs, and a
+/// large input takes more reads of the same cost per byte.
+const READ_CHUNK: usize = 2 << 10;
 
 fn config(limit: usize) -> WebSocketConfig {
     WebSocketConfig::default()
