@@ -1,40 +1,28 @@
 //! `serve`, `stop` and `status` as processes, stopped by signals.
 //!
 //! This test binary is also the application it serves: started with
-//! `GAPLIC_APP_SERVE_CHILD` set, it is the launcher of an application
+//! `GAPLIC_TEST_LAUNCHER` set, it is the launcher of an application
 //! binary with the examples' gclasses and a `Witness` that prints its
 //! `start_up` and `go_out`. The tests start it with `serve`, `stop` and
-//! `status` and signal it, so no example binary is built for them. It has
-//! no libtest harness (`harness = false`): `main` runs each test in turn
-//! (those whose name contains the first argument, if one is given) and
-//! ends with `N passed, M failed`.
+//! `status` and signal it, so no example binary is built for them. The
+//! harness is `launched`, shared with `app_subprocess`.
 
+mod launched;
 #[path = "../examples/gclasses/ontimer.rs"]
 mod ontimer_gclass;
 #[path = "../examples/gclasses/pingpong.rs"]
 mod pingpong_gclasses;
 
-use std::io::{BufRead, BufReader, Read};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use gaplic::app::Launcher;
 use gaplic::app::exit_code::{FAILURE, FORCED, NOT_RUNNING, STALE, SUCCESS};
 use gaplic::prelude::*;
+use launched::{Served, launch, position, test_dir, write};
 use ontimer_gclass::OnTimer;
 use pingpong_gclasses::{Pinger, Ponger};
-use rustix::process::{Pid, Signal, kill_process};
-
-/// Set in the environment of the child process: it runs the launcher.
-const CHILD: &str = "GAPLIC_APP_SERVE_CHILD";
-
-/// The longest any step may take before the test fails.
-const PATIENCE: Duration = Duration::from_secs(20);
+use rustix::process::Signal;
 
 gobj! {
     /// Prints `start_up NAME` and `go_out NAME` on standard output.
@@ -84,163 +72,6 @@ fn launcher() -> Launcher {
         .gclass::<OnTimer>()
         .gclass::<Pinger>()
         .gclass::<Ponger>()
-}
-
-/// A `serve` running as a child process, its output read as it comes.
-struct Served {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-    stderr: Arc<Mutex<String>>,
-    stderr_reader: Option<JoinHandle<()>>,
-}
-
-impl Served {
-    fn start(args: &[&str]) -> Served {
-        let mut child = child_command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the test binary starts again as the launcher");
-        let (tx, lines) = mpsc::channel();
-        let stdout = child.stdout.take().expect("piped");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("piped");
-        let collected = stderr.clone();
-        let stderr_reader = std::thread::spawn(move || {
-            let mut chunk = [0; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
-                collected
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
-            }
-        });
-        Served {
-            child,
-            lines,
-            seen: Vec::new(),
-            stderr,
-            stderr_reader: Some(stderr_reader),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits for a line of standard output that starts with `prefix`.
-    fn wait_for(&mut self, prefix: &str) {
-        let deadline = Instant::now() + PATIENCE;
-        while !self.seen.iter().any(|l| l.starts_with(prefix)) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!(
-                    "no line `{prefix}...` within {PATIENCE:?}; saw {:?}; stderr:\n{}",
-                    self.seen,
-                    self.stderr()
-                ),
-            }
-        }
-    }
-
-    fn signal(&self, signal: Signal) {
-        let pid = Pid::from_raw(self.pid() as i32).expect("a process id");
-        kill_process(pid, signal).expect("the server can be signalled");
-    }
-
-    /// Waits for the process to end; its exit code, and every line it
-    /// printed.
-    fn end(&mut self) -> (i32, Vec<String>) {
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "still running after {PATIENCE:?}; saw {:?}; stderr:\n{}",
-                    self.seen,
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        // The readers end with the pipes.
-        while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
-            self.seen.push(line);
-        }
-        if let Some(reader) = self.stderr_reader.take() {
-            let _ = reader.join();
-        }
-        let code = status
-            .code()
-            .unwrap_or_else(|| panic!("ended by a signal: {status}"));
-        (code, self.seen.clone())
-    }
-
-    /// What it wrote to standard error so far (all of it once it ended).
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The command that runs this binary as the launcher with `args`.
-fn child_command(args: &[&str]) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
-    command.env(CHILD, "1").args(args).stdin(Stdio::null());
-    command
-}
-
-/// Runs the launcher with `args` to its end: exit code, stdout, stderr.
-fn launch(args: &[&str]) -> (i32, String, String) {
-    let output = child_command(args).output().expect("the launcher runs");
-    (
-        output.status.code().expect("an exit code"),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// A directory of its own for one test.
-fn test_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gaplic-serve-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("a file");
-    path.to_str().expect("a UTF-8 path").to_owned()
-}
-
-/// Where `line` is among `lines`.
-fn position(lines: &[String], line: &str) -> usize {
-    lines
-        .iter()
-        .position(|l| l == line)
-        .unwrap_or_else(|| panic!("no line `{line}` in {lines:?}"))
 }
 
 const WITNESSED: &str = r#"[application]
@@ -299,7 +130,7 @@ fn sigterm_stops_every_gaplic_and_runs_every_go_out() {
     let mut served = Served::start(&["serve", "-c", &config]);
     served.wait_for("start_up sibling");
     served.signal(Signal::TERM);
-    let (code, lines) = served.end();
+    let (code, lines) = served.exit();
     assert_eq!(code, i32::from(SUCCESS), "stderr:\n{}", served.stderr());
     for name in ["root", "leaf", "sibling", "helper", "helper-child"] {
         let go_out = format!("go_out {name}");
@@ -322,7 +153,7 @@ fn the_ontimer_example_is_served_and_stopped_by_sigint() {
     let mut served = Served::start(&["serve", "-c", config]);
     served.wait_for("run 1/10 ");
     served.signal(Signal::INT);
-    let (code, lines) = served.end();
+    let (code, lines) = served.exit();
     let stderr = served.stderr();
     assert_eq!(code, i32::from(SUCCESS), "stderr:\n{stderr}");
     assert!(
@@ -345,7 +176,7 @@ fn the_pingpong_example_ends_with_its_threads() {
         &example.replace("Pinger.rounds = 100000", "Pinger.rounds = 300"),
     );
     let mut served = Served::start(&["serve", "-c", &config]);
-    let (code, lines) = served.end();
+    let (code, lines) = served.exit();
     assert_eq!(code, i32::from(SUCCESS), "stderr:\n{}", served.stderr());
     assert!(
         lines.iter().any(|l| l.starts_with("300 round trips in ")),
@@ -362,7 +193,7 @@ fn a_second_signal_forces_the_exit() {
     served.wait_for("go_out slow begins");
     let started = Instant::now();
     served.signal(Signal::INT);
-    let (code, lines) = served.end();
+    let (code, lines) = served.exit();
     assert_eq!(code, i32::from(FORCED), "{lines:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(
@@ -392,7 +223,7 @@ fn the_stop_timeout_forces_the_exit_and_removes_the_pid_file() {
     served.wait_for("start_up slow");
     assert!(pid_file.exists());
     served.signal(Signal::TERM);
-    let (code, _) = served.end();
+    let (code, _) = served.exit();
     assert_eq!(code, i32::from(FORCED));
     assert_eq!(
         served.stderr(),
@@ -432,7 +263,7 @@ fn status_and_stop_work_on_a_served_pid_file() {
         (i32::from(SUCCESS), format!("stopped (pid {pid})\n")),
         "{err}"
     );
-    let (code, lines) = served.end();
+    let (code, lines) = served.exit();
     assert_eq!(code, i32::from(SUCCESS));
     assert!(lines.contains(&"go_out root".to_owned()), "{lines:?}");
     assert!(!pid_file.exists(), "serve removes its pid file at exit");
@@ -473,7 +304,7 @@ fn a_stale_pid_file_is_reported_and_replaced() {
         )
     );
     served.signal(Signal::TERM);
-    let (code, _) = served.end();
+    let (code, _) = served.exit();
     assert_eq!(code, i32::from(SUCCESS));
     let stderr = served.stderr();
     assert!(
@@ -570,39 +401,5 @@ const TESTS: &[(&str, fn())] = &[
 ];
 
 fn main() -> ExitCode {
-    if std::env::var_os(CHILD).is_some() {
-        return launcher().run();
-    }
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let chosen: Vec<_> = TESTS
-        .iter()
-        .filter(|(name, _)| filter.as_deref().is_none_or(|f| name.contains(f)))
-        .collect();
-    println!("\nrunning {} tests", chosen.len());
-    let mut failed = Vec::new();
-    for (name, test) in &chosen {
-        let started = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(test));
-        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
-        println!("test {name} ... {verdict} ({:.2?})", started.elapsed());
-        if outcome.is_err() {
-            failed.push(*name);
-        }
-    }
-    if !failed.is_empty() {
-        println!("\nfailures:");
-        for name in &failed {
-            println!("    {name}");
-        }
-    }
-    println!(
-        "\n{} passed, {} failed",
-        chosen.len() - failed.len(),
-        failed.len()
-    );
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    launched::run(TESTS, launcher)
 }

@@ -5,45 +5,32 @@
 //! cut off from its parent stops.
 //!
 //! This test binary is also the application: started with
-//! `GAPLIC_APP_SUBPROCESS_CHILD` set, it is the launcher of an application
+//! `GAPLIC_TEST_LAUNCHER` set, it is the launcher of an application
 //! binary with the router, the examples' gclasses, a `Witness` (in the
 //! children: prints its `start_up` and `go_out`, may exit at once or be
 //! slow to go out) and a `Watcher` (in the main gaplic: prints what the
 //! `GSubprocess` gobjs publish). `serve` starts its children from the same
-//! binary, which inherit the variable. It has no libtest harness
-//! (`harness = false`): `main` runs each test in turn (those whose name
-//! contains the first argument, if one is given) and ends with
-//! `N passed, M failed`. Every process a test starts is killed when the
+//! binary, which inherit the variable. The harness is `launched`,
+//! shared with `app_serve`. Every process a test starts is killed when the
 //! test ends, passed or failed.
 
+mod launched;
 #[path = "../examples/gclasses/pingpong.rs"]
 mod pingpong_gclasses;
 #[path = "../examples/gclasses/role_pinger.rs"]
 mod role_pinger_gclass;
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use gaplic::app::exit_code::{FAILURE, SUCCESS};
 use gaplic::app::{GSubprocess, Launcher};
 use gaplic::prelude::*;
+use launched::{Served, child_command, ends_within, field, kill, test_dir, write};
 use pingpong_gclasses::Ponger;
 use role_pinger_gclass::RolePinger;
-use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::process::{Pid, PidfdFlags, Signal, kill_process, pidfd_open};
-
-/// Set in the environment of the launcher processes.
-const CHILD: &str = "GAPLIC_APP_SUBPROCESS_CHILD";
-
-/// The longest any step may take before the test fails.
-const PATIENCE: Duration = Duration::from_secs(20);
+use rustix::process::Signal;
 
 gobj! {
     /// In a subprocess: prints `start_up NAME pid=PID` and `go_out NAME`.
@@ -172,217 +159,6 @@ fn launcher() -> Launcher {
         .gclass::<RolePinger>()
 }
 
-/// Whether process `pid` (not necessarily a child of this one) has ended
-/// within `bound`: it is gone, or it becomes a zombie, as its pidfd says.
-fn ends_within(pid: u32, bound: Duration) -> bool {
-    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
-        return true;
-    };
-    let fd = match pidfd_open(pid, PidfdFlags::empty()) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::SRCH) => return true,
-        Err(error) => panic!("pidfd_open: {error}"),
-    };
-    let deadline = Instant::now() + bound;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let timeout = Timespec {
-            tv_sec: left.as_secs() as _,
-            tv_nsec: left.subsec_nanos() as _,
-        };
-        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-        match rustix::event::poll(&mut fds, Some(&timeout)) {
-            Ok(0) => return false,
-            Ok(_) => return true,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(error) => panic!("poll: {error}"),
-        }
-    }
-}
-
-fn kill(pid: u32, signal: Signal) {
-    if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
-        let _ = kill_process(pid, signal);
-    }
-}
-
-/// A launcher running as a child process, its output read as it comes.
-/// Dropped, it is killed, and so is every subprocess it said it started.
-struct Served {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-    stderr: Arc<Mutex<String>>,
-    stderr_reader: Option<JoinHandle<()>>,
-    status: Option<ExitStatus>,
-}
-
-impl Served {
-    fn start(args: &[&str]) -> Served {
-        let mut child = child_command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the test binary starts again as the launcher");
-        let (tx, lines) = mpsc::channel();
-        let stdout = child.stdout.take().expect("piped");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("piped");
-        let collected = stderr.clone();
-        let stderr_reader = std::thread::spawn(move || {
-            let mut chunk = [0; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
-                collected
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
-            }
-        });
-        Served {
-            child,
-            lines,
-            seen: Vec::new(),
-            stderr,
-            stderr_reader: Some(stderr_reader),
-            status: None,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits for a line of standard output that starts with `prefix`
-    /// (one seen already counts); returns it.
-    fn wait_for(&mut self, prefix: &str) -> String {
-        self.wait_for_line(&format!("`{prefix}...`"), |l| l.starts_with(prefix))
-    }
-
-    /// Waits for a line of standard output that `pick` accepts (one seen
-    /// already counts); returns it.
-    fn wait_for_line(&mut self, what: &str, pick: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(line) = self.seen.iter().find(|l| pick(l)) {
-                return line.clone();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!(
-                    "no line {what} within {PATIENCE:?}; saw {:#?}; stderr:\n{}",
-                    self.seen,
-                    self.stderr()
-                ),
-            }
-        }
-    }
-
-    /// The pid in the line `started NAME pid=PID ...`, waiting for it.
-    fn child_pid(&mut self, name: &str) -> u32 {
-        let line = self.wait_for(&format!("started {name} pid="));
-        field(&line, "pid").parse().expect("a pid")
-    }
-
-    fn signal(&self, signal: Signal) {
-        kill(self.pid(), signal);
-    }
-
-    /// Waits for the process to end; how it ended, and every line it
-    /// printed.
-    fn end(&mut self) -> (ExitStatus, Vec<String>) {
-        assert!(
-            ends_within(self.pid(), PATIENCE),
-            "still running after {PATIENCE:?}; saw {:#?}; stderr:\n{}",
-            self.seen,
-            self.stderr()
-        );
-        let status = self.child.wait().expect("wait");
-        self.status = Some(status);
-        // The readers end with the pipes.
-        while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
-            self.seen.push(line);
-        }
-        if let Some(reader) = self.stderr_reader.take() {
-            let _ = reader.join();
-        }
-        (status, self.seen.clone())
-    }
-
-    /// Its exit code, once it ended with one.
-    fn code(&mut self) -> i32 {
-        let (status, _) = self.end();
-        status.code().unwrap_or_else(|| {
-            panic!(
-                "ended by a signal: {status}; saw {:#?}; stderr:\n{}",
-                self.seen,
-                self.stderr()
-            )
-        })
-    }
-
-    /// What it wrote to standard error so far (all of it once it ended).
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        while let Ok(line) = self.lines.try_recv() {
-            self.seen.push(line);
-        }
-        for line in self.seen.iter().filter(|l| l.starts_with("started ")) {
-            if let Ok(pid) = field(line, "pid").parse() {
-                kill(pid, Signal::KILL);
-            }
-        }
-    }
-}
-
-/// The value of `key=value` in `line` (up to the next space).
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    let start = line
-        .find(&format!(" {key}="))
-        .unwrap_or_else(|| panic!("no `{key}=` in `{line}`"))
-        + key.len()
-        + 2;
-    line[start..].split(' ').next().unwrap_or_default()
-}
-
-/// The command that runs this binary as the launcher with `args`.
-fn child_command(args: &[&str]) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
-    command.env(CHILD, "1").args(args).stdin(Stdio::null());
-    command
-}
-
-/// A directory of its own for one test.
-fn test_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gaplic-subprocess-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("a file");
-    path.to_str().expect("a UTF-8 path").to_owned()
-}
-
 fn the_two_process_example_plays_by_role_and_ends_by_itself() {
     let example = include_str!("../examples/apps/two_process.toml");
     assert!(example.contains("rounds = 1000"));
@@ -445,7 +221,7 @@ fn a_failing_child_is_restarted_until_max_restarts_and_the_exits_are_published()
     let mut served = Served::start(&["serve", "-c", &config]);
     let code = served.code();
     assert_eq!(code, i32::from(SUCCESS), "stderr:\n{}", served.stderr());
-    let lines = served.seen.clone();
+    let lines = served.seen().to_vec();
     let of = |name: &str, what: &str| -> Vec<String> {
         lines
             .iter()
@@ -607,7 +383,7 @@ fn stopping_the_parent_stops_and_reaps_every_child() {
         started.elapsed() < Duration::from_secs(10),
         "the stubborn child was killed after its stop_timeout"
     );
-    let lines = &served.seen;
+    let lines = served.seen();
     assert!(
         lines.contains(&"[calm] go_out w1".to_owned()),
         "the calm child stopped gracefully: {lines:#?}"
@@ -705,9 +481,9 @@ fn a_child_whose_link_to_the_parent_does_not_open_stops() {
     let code = alone.code();
     assert_eq!(code, i32::from(FAILURE));
     assert!(
-        alone.seen.iter().any(|l| l.starts_with("go_out w")),
+        alone.seen().iter().any(|l| l.starts_with("go_out w")),
         "it stopped gracefully: {:#?}",
-        alone.seen
+        alone.seen()
     );
     let stderr = alone.stderr();
     assert!(
@@ -775,39 +551,5 @@ const TESTS: &[(&str, fn())] = &[
 ];
 
 fn main() -> ExitCode {
-    if std::env::var_os(CHILD).is_some() {
-        return launcher().run();
-    }
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let chosen: Vec<_> = TESTS
-        .iter()
-        .filter(|(name, _)| filter.as_deref().is_none_or(|f| name.contains(f)))
-        .collect();
-    println!("\nrunning {} tests", chosen.len());
-    let mut failed = Vec::new();
-    for (name, test) in &chosen {
-        let started = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(test));
-        let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
-        println!("test {name} ... {verdict} ({:.2?})", started.elapsed());
-        if outcome.is_err() {
-            failed.push(*name);
-        }
-    }
-    if !failed.is_empty() {
-        println!("\nfailures:");
-        for name in &failed {
-            println!("    {name}");
-        }
-    }
-    println!(
-        "\n{} passed, {} failed",
-        chosen.len() - failed.len(),
-        failed.len()
-    );
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    launched::run(TESTS, launcher)
 }
