@@ -336,6 +336,77 @@ fn a_child_killed_from_outside_is_restarted_and_the_signal_is_published() {
     );
 }
 
+/// Restarted once at most in a row, and a run of 2 s breaks the row.
+const STEADY: &str = r#"[application]
+name = "steady"
+
+[logging]
+level = "error"
+
+[main]
+name = "main"
+
+[[main.gobj]]
+gclass = "Watcher"
+name = "watcher"
+attrs = { subprocesses = ["steady"] }
+
+[[subprocess]]
+name = "steady"
+restart = "on-failure"
+restart_delay = 0.01
+max_restarts = 1
+reset_after = 2
+
+[[subprocess.gobj]]
+gclass = "Witness"
+name = "w"
+"#;
+
+fn a_run_that_lasts_reset_after_starts_the_restart_count_again() {
+    let dir = test_dir("steady");
+    let config = write(&dir, "app.toml", STEADY);
+    let mut served = Served::start(&["serve", "-c", &config]);
+    // A failure at once: restarted, the first of a row of one.
+    let first = served.child_pid("steady");
+    served.wait_for("[steady] start_up w pid=");
+    kill(first, Signal::KILL);
+    let restarted = served.wait_for_line("the first restart", |l| {
+        l.starts_with("started steady ") && field(l, "restarts") == "1"
+    });
+    let second: u32 = field(&restarted, "pid").parse().expect("a pid");
+    // A failure after a steady run: not the second of the row (which
+    // would give up), but the first of a new one.
+    std::thread::sleep(Duration::from_millis(2_500));
+    kill(second, Signal::KILL);
+    let exited = served.wait_for_line("the end of the steady run", |l| {
+        l.starts_with("exited steady ") && field(l, "pid") == second.to_string()
+    });
+    assert_eq!(field(&exited, "restarting"), "true", "{exited}");
+    assert_eq!(field(&exited, "gave_up"), "false", "{exited}");
+    assert_eq!(field(&exited, "restarts"), "0", "{exited}");
+    let third = served.wait_for_line("the restart after the steady run", |l| {
+        l.starts_with("started steady ")
+            && field(l, "pid") != second.to_string()
+            && field(l, "pid") != first.to_string()
+    });
+    assert_eq!(field(&third, "restarts"), "1", "{third}");
+    // A failure at once again: the second of the new row, given up.
+    served.wait_for(&format!("[steady] start_up w pid={}", field(&third, "pid")));
+    kill(field(&third, "pid").parse().expect("a pid"), Signal::KILL);
+    let given_up = served.wait_for_line("giving up", |l| {
+        l.starts_with("exited steady ") && field(l, "gave_up") == "true"
+    });
+    assert_eq!(field(&given_up, "restarts"), "1", "{given_up}");
+    served.signal(Signal::TERM);
+    assert_eq!(
+        served.code(),
+        i32::from(SUCCESS),
+        "stderr:\n{}",
+        served.stderr()
+    );
+}
+
 const TWO_CHILDREN: &str = r#"[application]
 name = "family"
 
@@ -531,6 +602,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "a_child_killed_from_outside_is_restarted_and_the_signal_is_published",
         a_child_killed_from_outside_is_restarted_and_the_signal_is_published,
+    ),
+    (
+        "a_run_that_lasts_reset_after_starts_the_restart_count_again",
+        a_run_that_lasts_reset_after_starts_the_restart_count_again,
     ),
     (
         "stopping_the_parent_stops_and_reaps_every_child",

@@ -66,7 +66,8 @@
 //! restart = "on-failure"        # optional: never (default), on-failure
 //! restart_delay = 1.0           # optional: seconds before the first restart, doubling...
 //! max_restart_delay = 30.0      # optional: ...up to this
-//! max_restarts = 10             # optional: then it gives up
+//! max_restarts = 10             # optional: restarts in a row, then it gives up
+//! reset_after = 60.0            # optional: a run this long counts as a success
 //! stop_timeout = 5.0            # optional: SIGTERM, then SIGKILL after this long
 //! link_timeout = 10.0           # optional: the child stops without its link this long
 //!
@@ -153,7 +154,9 @@
 //!   a code other than 0, is killed by a signal, or cannot be started, is
 //!   started again after `restart_delay` seconds, the delay doubling at
 //!   each restart up to `max_restart_delay`; after `max_restarts`
-//!   restarts it is not (`gave_up` is true).
+//!   restarts in a row it is not (`gave_up` is true). A run that lasted
+//!   `reset_after` seconds before it failed breaks the row: the count
+//!   starts again from 0 and the delay from `restart_delay`.
 //! - **Stopping.** When the main gaplic ends (stopped by one of its gobjs,
 //!   or by SIGINT or SIGTERM to the launcher), each child is sent SIGTERM,
 //!   which stops its gaplic gracefully, and SIGKILL if it still runs

@@ -547,9 +547,16 @@ impl Run {
         let mut restarts: u32 = 0;
         let mut delay = self.spec.restart_delay;
         let stopped = loop {
+            let started = Instant::now();
             let Some(ending) = self.run_once(restarts) else {
                 break true;
             };
+            if started.elapsed() >= self.spec.reset_after {
+                // It ran long enough to count as a success: the failures
+                // before it no longer count towards giving up.
+                restarts = 0;
+                delay = self.spec.restart_delay;
+            }
             let stopping = self.shared.lock().stopping;
             let wanted = ending.failed && self.spec.restart == Restart::OnFailure && !stopping;
             let gave_up = wanted && restarts >= self.spec.max_restarts;

@@ -61,6 +61,7 @@ restart = "on-failure"
 restart_delay = 0.25
 max_restart_delay = 4
 max_restarts = 7
+reset_after = 120
 stop_timeout = 2.5
 link_timeout = 3
 
@@ -105,6 +106,7 @@ restart_delay = 90
     assert_eq!(press.restart_delay, Duration::from_millis(250));
     assert_eq!(press.max_restart_delay, Duration::from_secs(4));
     assert_eq!(press.max_restarts, 7);
+    assert_eq!(press.reset_after, Duration::from_secs(120));
     assert_eq!(press.stop_timeout, Duration::from_millis(2500));
     assert_eq!(press.link_timeout, Duration::from_secs(3));
     let oven = &app.subprocesses[1];
@@ -116,6 +118,7 @@ restart_delay = 90
         "at least the first delay"
     );
     assert_eq!(oven.max_restarts, SubprocessSpec::DEFAULT_MAX_RESTARTS);
+    assert_eq!(oven.reset_after, SubprocessSpec::DEFAULT_RESET_AFTER);
     assert_eq!(oven.stop_timeout, SubprocessSpec::DEFAULT_STOP_TIMEOUT);
     assert_eq!(oven.link_timeout, SubprocessSpec::DEFAULT_LINK_TIMEOUT);
     assert_eq!(
@@ -178,6 +181,7 @@ fn subprocess_keys_are_checked() {
              [[subprocess]]\nrestart = \"always\"\nrestart_delay = -1\nmax_restarts = -2\n\
              stop_timeout = \"soon\"\nlink_timeout = 0\nstack_size = 65536\n\
              [[subprocess]]\nname = \"s\"\nrestart_delay = 10\nmax_restart_delay = 5\n\
+             reset_after = 0\n\
              [[subprocess.gobj]]\ngclass = \"Blinkr\"\nname = \"b\"\n"
         )),
         [
@@ -188,11 +192,12 @@ fn subprocess_keys_are_checked() {
             "app.toml:9:16: subprocess[0].stop_timeout: expected a number of seconds, found a string",
             "app.toml:10:16: subprocess[0].link_timeout: out of range: expected 0.01 to 3600 seconds",
             "app.toml:11:1: subprocess[0].stack_size: unknown key `stack_size` (keys of a [[subprocess]]: \
-             name, roles, batch, restart, restart_delay, max_restart_delay, max_restarts, stop_timeout, \
-             link_timeout, router, gobj)",
+             name, roles, batch, restart, restart_delay, max_restart_delay, max_restarts, reset_after, \
+             stop_timeout, link_timeout, router, gobj)",
             "app.toml:15:21: subprocess[1].max_restart_delay: the longest delay between restarts (5 s) \
              is shorter than the first (restart_delay = 10 s)",
-            "app.toml:17:10: subprocess[1].gobj[0].gclass: unknown gclass `Blinkr` (registered: \
+            "app.toml:16:15: subprocess[1].reset_after: out of range: expected 0.01 to 86400 seconds",
+            "app.toml:18:10: subprocess[1].gobj[0].gclass: unknown gclass `Blinkr` (registered: \
              Blinker, GConnex, GRouter, GServerSock, GSock, GTimer)",
         ]
     );

@@ -158,9 +158,13 @@ pub struct SubprocessSpec {
     /// `max_restart_delay`: the longest wait between restarts (30 s by
     /// default, or `restart_delay` if that is longer).
     pub max_restart_delay: Duration,
-    /// `max_restarts`: how many times it is restarted, over the
-    /// application's life, before the launcher gives up (10 by default).
+    /// `max_restarts`: how many times in a row it is restarted before the
+    /// launcher gives up (10 by default).
     pub max_restarts: u32,
+    /// `reset_after`: a run that lasts this long before it fails counts
+    /// as a success for the restart policy: the restart count and the
+    /// delay start again from zero and `restart_delay` (60 s by default).
+    pub reset_after: Duration,
     /// `stop_timeout`: when the application stops, how long the child has
     /// after SIGTERM before SIGKILL (5 s by default).
     pub stop_timeout: Duration,
@@ -189,6 +193,8 @@ impl SubprocessSpec {
     pub const DEFAULT_MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
     /// The default `max_restarts`.
     pub const DEFAULT_MAX_RESTARTS: u32 = 10;
+    /// The default `reset_after`.
+    pub const DEFAULT_RESET_AFTER: Duration = Duration::from_secs(60);
     /// The default `stop_timeout`.
     pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
     /// The default `link_timeout`.
@@ -306,6 +312,9 @@ impl AppFile {
                     max_restarts: parsed
                         .max_restarts
                         .unwrap_or(SubprocessSpec::DEFAULT_MAX_RESTARTS),
+                    reset_after: parsed
+                        .reset_after
+                        .map_or(SubprocessSpec::DEFAULT_RESET_AFTER, Duration::from_secs_f64),
                     stop_timeout: parsed.stop_timeout.map_or(
                         SubprocessSpec::DEFAULT_STOP_TIMEOUT,
                         Duration::from_secs_f64,

@@ -146,6 +146,7 @@ pub(crate) struct ParsedSubprocess {
     pub restart_delay: Option<f64>,
     pub max_restart_delay: Option<f64>,
     pub max_restarts: Option<u32>,
+    pub reset_after: Option<f64>,
     pub stop_timeout: Option<f64>,
     pub link_timeout: Option<f64>,
 }
@@ -191,6 +192,7 @@ const SUBPROCESS_KEYS: &[&str] = &[
     "restart_delay",
     "max_restart_delay",
     "max_restarts",
+    "reset_after",
     "stop_timeout",
     "link_timeout",
     "router",
@@ -212,6 +214,8 @@ pub(crate) const MAX_STACK_SIZE: i64 = 1024 * 1024 * 1024;
 pub(crate) const MAX_DELAY: f64 = 3600.0;
 /// The longest `max_restart_delay`, in seconds: a day.
 pub(crate) const MAX_RESTART_DELAY: f64 = 86_400.0;
+/// The shortest `reset_after`, in seconds.
+pub(crate) const MIN_RESET_AFTER: f64 = 0.01;
 /// The shortest `link_timeout`, in seconds.
 pub(crate) const MIN_LINK_TIMEOUT: f64 = 0.01;
 /// The most `max_restarts`.
@@ -798,6 +802,7 @@ fn read_subprocess(
         restart_delay: None,
         max_restart_delay: None,
         max_restarts: None,
+        reset_after: None,
         stop_timeout: None,
         link_timeout: None,
     };
@@ -836,6 +841,10 @@ fn read_subprocess(
             "max_restarts" => {
                 subprocess.max_restarts = integer(report, node, &key_path, 0, MAX_RESTARTS)
                     .and_then(|n| u32::try_from(n).ok());
+            }
+            "reset_after" => {
+                subprocess.reset_after =
+                    number(report, node, &key_path, MIN_RESET_AFTER, MAX_RESTART_DELAY);
             }
             "stop_timeout" => {
                 subprocess.stop_timeout = number(report, node, &key_path, 0.0, MAX_DELAY);
