@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::dest::Dest;
-use crate::id::GobjId;
+use crate::id::{GobjId, MaybeGobj};
 use crate::kw::{Kw, KwError};
 use crate::value::{FromValue, Value};
 
@@ -29,7 +29,7 @@ use crate::value::{FromValue, Value};
 pub struct Event {
     name: &'static str,
     kw: Kw,
-    source: Option<GobjId>,
+    source: MaybeGobj,
     origin: Option<Box<Origin>>,
 }
 
@@ -85,7 +85,7 @@ impl Event {
         Self {
             name,
             kw,
-            source,
+            source: MaybeGobj::of(source),
             origin: None,
         }
     }
@@ -138,7 +138,7 @@ impl Event {
     /// The gobj that sent the event; `None` when it came from outside any
     /// gobj (a test, the launcher, another process).
     pub const fn source(&self) -> Option<GobjId> {
-        self.source
+        self.source.get()
     }
 
     /// Reads payload key `key` as a `T`: shorthand for `self.kw().get(key)`.
@@ -210,5 +210,35 @@ impl Sent {
 impl PartialEq<Value> for Sent {
     fn eq(&self, other: &Value) -> bool {
         self.value() == Some(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_reads_back_as_it_was_given() {
+        for source in [
+            None,
+            Some(GobjId::new(0, 0)),
+            Some(GobjId::new(4, 2)),
+            Some(GobjId::new(u32::MAX - 1, u32::MAX)),
+            Some(GobjId::new(0, u32::MAX)),
+        ] {
+            let ev = Event::new("EV_X", Kw::new(), source);
+            assert_eq!(ev.source(), source);
+            assert_eq!(ev.clone(), ev);
+            assert!(
+                format!("{ev:?}").contains(&format!("source: {source:?}")),
+                "{ev:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_is_no_larger_than_its_parts_need() {
+        // name (2 words), kw (3), source (1), origin (1).
+        assert_eq!(size_of::<Event>(), 7 * size_of::<usize>());
     }
 }

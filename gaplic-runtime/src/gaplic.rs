@@ -279,7 +279,7 @@ impl Gaplic {
 
     /// Runs checked-out `gobj` on one event; gives back the gobj, the
     /// event's key and the result.
-    #[inline]
+    #[inline(always)]
     fn run_event(
         &mut self,
         mut gobj: Box<dyn AnyGobj>,
@@ -294,7 +294,7 @@ impl Gaplic {
         } = queued;
         self.depth += 1;
         let ret = catch_unwind(AssertUnwindSafe(|| {
-            gobj.deliver(self, dst, &event, kw, source, origin)
+            gobj.deliver(self, dst, &event, kw, source.get(), origin)
         }));
         self.depth -= 1;
         let ret = match ret {

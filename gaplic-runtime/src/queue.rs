@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use crate::event::Origin;
 use crate::gobj::EventKey;
-use crate::id::GobjId;
+use crate::id::{GobjId, MaybeGobj};
 use crate::kw::Kw;
 
 /// Capacity the post queue keeps when it is idle; a burst beyond it is
@@ -20,7 +20,7 @@ pub(crate) struct Queued {
     pub(crate) event: EventKey,
     pub(crate) kw: Kw,
     /// The gobj that sent or posted it, kept as the event's source.
-    pub(crate) source: Option<GobjId>,
+    pub(crate) source: MaybeGobj,
     /// For an event from another gaplic, where to reply. Boxed: most events
     /// are local, and queues move every entry.
     pub(crate) origin: Option<Box<Origin>>,
@@ -34,7 +34,7 @@ impl Queued {
             dst,
             event,
             kw,
-            source,
+            source: MaybeGobj::of(source),
             origin: None,
         }
     }

@@ -8,7 +8,7 @@ use super::{Gaplic, Life, TimerAction};
 use crate::error::ErrorKind;
 use crate::error::GobjError;
 use crate::gobj::EventKey;
-use crate::id::{GobjId, TimerId};
+use crate::id::{GobjId, MaybeGobj, TimerId};
 use crate::io::{Interest, Token};
 use crate::kw::Kw;
 use crate::queue::Queued;
@@ -304,7 +304,7 @@ impl Gaplic {
                         dst,
                         event,
                         kw,
-                        source: None,
+                        source: MaybeGobj::NONE,
                         origin,
                     }),
                     None => tracing::warn!(
