@@ -37,6 +37,10 @@ use crate::timer::{TimerKey, TimerWheel};
 /// with no recent cross-thread traffic blocks at once.
 const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
 
+/// Looks at the inbox, a pause apart, before the spin starts yielding the
+/// core between looks.
+const SPIN_ROUNDS: u32 = 512;
+
 /// A timer's value and owner.
 struct Armed<T> {
     owner: Option<GobjId>,
@@ -421,16 +425,20 @@ impl<T, M> Driver<T, M> {
             if self.inbox.has_message() {
                 return true;
             }
-            if round < 8 {
-                for _ in 0..64 {
-                    std::hint::spin_loop();
+            round += 1;
+            if round <= SPIN_ROUNDS {
+                // One pause between looks: a pause is long on recent
+                // processors (over a hundred cycles), and a reply that
+                // comes in the middle of a long run of them waits for it.
+                std::hint::spin_loop();
+                if round % 32 != 0 {
+                    continue;
                 }
             } else {
                 // Give the core away: the thread that will answer may be
                 // waiting for it (two gaplics on one core).
                 std::thread::yield_now();
             }
-            round += 1;
             if Instant::now() >= limit {
                 return false;
             }
