@@ -442,7 +442,8 @@ impl GSock {
         self.io(cx, ev)
     }
 
-    /// Reads until `WouldBlock`, or until one more read could:
+    /// Reads until `WouldBlock` or a short read, or until one more read
+    /// could:
     /// - take it past `READS_AHEAD x rx_size` bytes ahead of its
     ///   subscribers, or past `READS_AHEAD` reads in this turn: then it
     ///   posts itself `EV_READ_MORE`, which arrives after what they posted
@@ -489,6 +490,13 @@ impl GSock {
                     reads += 1;
                     let data = self.rx[..n].to_vec();
                     cx.broadcast(GSockEvent::EV_RX_DATA, kw! { "data" => data })?;
+                    if n < size {
+                        // A short read of a stream socket took all there
+                        // was: what comes later raises a new readiness
+                        // edge, so the read that would say `WouldBlock`
+                        // is spared (a system call per readiness).
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
