@@ -431,7 +431,7 @@ impl<T, M> Driver<T, M> {
                 // processors (over a hundred cycles), and a reply that
                 // comes in the middle of a long run of them waits for it.
                 std::hint::spin_loop();
-                if round % 32 != 0 {
+                if !round.is_multiple_of(32) {
                     continue;
                 }
             } else {
