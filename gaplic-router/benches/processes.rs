@@ -14,6 +14,9 @@
 //! Prints each ratio. `cargo bench -p gaplic-router --bench processes`
 //! (add `-- round-trip`, `-- one-way` or `-- ginsfsm` for one part).
 
+#[path = "../tests/interop/venv.rs"]
+mod venv;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -25,6 +28,7 @@ use gaplic::prelude::*;
 use gaplic::{Dest, GaplicHandle, spawn_with};
 use gaplic_router::wire::{self, IntraEvent, Message, Roles};
 use gaplic_router::{GRouter, ROUTER};
+use venv::ginsfsm_python;
 
 const ROUND_TRIPS: u64 = 2_000;
 const ONE_WAY: u64 = 20_000;
@@ -458,26 +462,6 @@ fn one_way(extensions: bool, n: u64) -> f64 {
     let best = near.best_of_runs("EV_BLAST", n);
     near.stop();
     n as f64 / best.as_secs_f64()
-}
-
-/// The Python of the GinsFSM environment, made if need be; the reason
-/// when it cannot be had.
-fn ginsfsm_python() -> Result<PathBuf, String> {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let venv = std::env::var_os("GINSFSM_VENV")
-        .map_or_else(|| here.join("../target/ginsfsm-venv"), PathBuf::from);
-    let output = Command::new("bash")
-        .arg(here.join("tests/interop/setup.sh"))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run tests/interop/setup.sh: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "tests/interop/setup.sh failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(venv.join("bin/python"))
 }
 
 /// Mean round trip of a query and its answer between this process and

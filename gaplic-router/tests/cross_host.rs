@@ -409,16 +409,7 @@ impl Drop for FarGaplic {
     /// Ends the far gaplic: the end of its input stops it; one that does
     /// not stop within a few seconds is killed.
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        support::end_child(&mut self.child, self.stdin.take(), Duration::from_secs(10));
     }
 }
 

@@ -9,6 +9,8 @@
 //! run.
 
 mod support;
+#[path = "interop/venv.rs"]
+mod venv;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -25,25 +27,7 @@ use support::{Peer, WAIT, is, text};
 /// the reason printed) when it cannot be had outside CI.
 fn python() -> Option<PathBuf> {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let found = PYTHON.get_or_init(|| {
-        let interop = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
-        let venv = std::env::var_os("GINSFSM_VENV").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/ginsfsm-venv"),
-            PathBuf::from,
-        );
-        let output = Command::new("bash")
-            .arg(interop.join("setup.sh"))
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run tests/interop/setup.sh: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "tests/interop/setup.sh failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
-        }
-        Ok(venv.join("bin/python"))
-    });
+    let found = PYTHON.get_or_init(venv::ginsfsm_python);
     match found {
         Ok(python) => Some(python.clone()),
         Err(reason) if std::env::var("CI").as_deref() == Ok("true") => {
@@ -143,16 +127,7 @@ impl Drop for Ginsfsm {
             let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
             eprintln!("GinsFSM's log:\n{}", log.join("\n"));
         }
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        support::end_child(&mut self.child, self.stdin.take(), Duration::from_secs(3));
     }
 }
 

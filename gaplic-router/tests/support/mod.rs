@@ -3,6 +3,7 @@
 //! with a router on threads.
 #![allow(dead_code)]
 
+use std::process::{Child, ChildStdin};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -264,3 +265,19 @@ pub fn text(kw: &Kw, key: &str) -> String {
 }
 
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Ends a child process that stops at the end of its input: closes
+/// `stdin`, waits up to `patience` for the child to end, and kills it if
+/// it has not.
+pub fn end_child(child: &mut Child, stdin: Option<ChildStdin>, patience: Duration) {
+    drop(stdin);
+    let deadline = Instant::now() + patience;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
