@@ -37,14 +37,52 @@ pub struct EventKey(Key);
 
 #[derive(Clone)]
 enum Key {
-    /// A variant of the event enum of one gclass.
+    /// Variant `index` of the event enum of one gclass.
     Typed {
-        gclass: TypeId,
+        gclass: &'static EventsOf,
         index: u32,
-        name: &'static str,
     },
     Static(&'static str),
     Shared(Arc<str>),
+}
+
+/// What a typed key needs of its gclass, through one pointer: a key is
+/// three words instead of five, and a queued event, moved at every post,
+/// two words smaller.
+struct EventsOf {
+    type_id: fn() -> TypeId,
+    name: fn(u32) -> &'static str,
+}
+
+impl EventsOf {
+    /// Whether these are the events of gclass `G`.
+    #[inline]
+    fn of<G: Gclass + 'static>(&'static self) -> bool {
+        // The same table is the same gclass; a gclass's table may also
+        // exist twice (one per codegen unit), so unequal ones compare ids.
+        std::ptr::eq(self, Events::<G>::OF) || (self.type_id)() == TypeId::of::<G>()
+    }
+
+    #[inline]
+    fn same(&'static self, other: &'static EventsOf) -> bool {
+        std::ptr::eq(self, other) || (self.type_id)() == (other.type_id)()
+    }
+}
+
+/// The [`EventsOf`] of gclass `G`.
+struct Events<G>(std::marker::PhantomData<G>);
+
+impl<G: Gclass + 'static> Events<G> {
+    const OF: &'static EventsOf = &EventsOf {
+        type_id: TypeId::of::<G>,
+        name: event_name::<G>,
+    };
+}
+
+fn event_name<G: Gclass>(index: u32) -> &'static str {
+    G::Event::ALL
+        .get(index as usize)
+        .map_or("", |event| event.name())
 }
 
 impl EventKey {
@@ -59,16 +97,16 @@ impl EventKey {
     pub fn typed<G: Gclass + 'static>(event: G::Event) -> Self {
         let index = u32::try_from(event.index()).expect("a gclass has fewer than 2^32 events");
         EventKey(Key::Typed {
-            gclass: TypeId::of::<G>(),
+            gclass: Events::<G>::OF,
             index,
-            name: event.name(),
         })
     }
 
     /// The event's name.
     pub fn name(&self) -> &str {
         match &self.0 {
-            Key::Typed { name, .. } | Key::Static(name) => name,
+            Key::Typed { gclass, index } => (gclass.name)(*index),
+            Key::Static(name) => name,
             Key::Shared(name) => name,
         }
     }
@@ -78,7 +116,7 @@ impl EventKey {
     #[inline]
     pub(crate) fn resolve<G: Gclass + 'static>(&self) -> Option<G::Event> {
         match &self.0 {
-            Key::Typed { gclass, index, .. } if *gclass == TypeId::of::<G>() => {
+            Key::Typed { gclass, index } if gclass.of::<G>() => {
                 G::Event::ALL.get(*index as usize).copied()
             }
             _ => G::Event::from_name(self.name()),
@@ -95,14 +133,12 @@ impl PartialEq for EventKey {
                 Key::Typed {
                     gclass: a,
                     index: i,
-                    ..
                 },
                 Key::Typed {
                     gclass: b,
                     index: j,
-                    ..
                 },
-            ) => a == b && i == j,
+            ) => i == j && a.same(b),
             _ => self.name() == other.name(),
         }
     }
@@ -230,5 +266,43 @@ impl<G: Gclass + 'static> AnyGobj for Machine<G> {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gtimer::{GTimer, GTimerEvent};
+    use crate::sock::{GConnex, GConnexEvent, GSock, GSockEvent};
+
+    #[test]
+    fn a_key_is_three_words() {
+        assert_eq!(size_of::<EventKey>(), 3 * size_of::<usize>());
+    }
+
+    #[test]
+    fn a_typed_key_names_its_event_and_resolves_by_index_in_its_gclass() {
+        let key = EventKey::from(GSockEvent::EV_CONNECTED);
+        assert_eq!(key.name(), "EV_CONNECTED");
+        assert_eq!(key.resolve::<GSock>(), Some(GSockEvent::EV_CONNECTED));
+        // In another gclass, by name.
+        assert_eq!(key.resolve::<GConnex>(), Some(GConnexEvent::EV_CONNECTED));
+        assert_eq!(key.resolve::<GTimer>(), None);
+        let timeout = EventKey::from(GTimerEvent::EV_TIMEOUT);
+        assert_eq!(timeout.name(), "EV_TIMEOUT");
+        assert_eq!(timeout.resolve::<GTimer>(), Some(GTimerEvent::EV_TIMEOUT));
+    }
+
+    #[test]
+    fn keys_are_equal_when_they_name_the_same_event() {
+        let typed = EventKey::from(GSockEvent::EV_CONNECTED);
+        assert_eq!(typed, EventKey::from(GSockEvent::EV_CONNECTED));
+        assert_eq!(typed, EventKey::from("EV_CONNECTED"));
+        assert_eq!(EventKey::from("EV_CONNECTED"), typed);
+        assert_eq!(typed, EventKey::from(String::from("EV_CONNECTED")));
+        assert_ne!(typed, EventKey::from(GSockEvent::EV_DISCONNECTED));
+        // The same name in two gclasses: two events.
+        assert_ne!(typed, EventKey::from(GConnexEvent::EV_CONNECTED));
+        assert_ne!(typed, EventKey::from("EV_DISCONNECTED"));
     }
 }
