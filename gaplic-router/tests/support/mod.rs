@@ -54,8 +54,8 @@ gobj! {
     machine {
         ST_IDLE {
             EV_SEND => send,
-            EV_SUBSCRIBE => subscribe,
-            EV_UNSUBSCRIBE => unsubscribe,
+            EV_SUBSCRIBE => subscription,
+            EV_UNSUBSCRIBE => subscription,
             EV_EMIT => emit,
             EV_QUERY => query,
             EV_EMITTED => record,
@@ -111,19 +111,14 @@ impl Probe {
         Ok(Value::Null)
     }
 
-    fn subscribe(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
-        gaplic_router::subscribe_outside(
-            cx,
-            opt(ev, "gaplic").as_deref(),
-            opt(ev, "role").as_deref(),
-            &ev.get::<String>("gobj")?,
-            &ev.get::<String>("event")?,
-        )?;
-        Ok(Value::Null)
-    }
-
-    fn unsubscribe(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
-        gaplic_router::unsubscribe_outside(
+    /// `EV_SUBSCRIBE` or `EV_UNSUBSCRIBE`.
+    fn subscription(&mut self, cx: &mut Cx<Self>, ev: &Event) -> Ret {
+        let hand = if ev.name() == "EV_SUBSCRIBE" {
+            gaplic_router::subscribe_outside
+        } else {
+            gaplic_router::unsubscribe_outside
+        };
+        hand(
             cx,
             opt(ev, "gaplic").as_deref(),
             opt(ev, "role").as_deref(),
